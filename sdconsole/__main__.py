@@ -1,0 +1,5 @@
+"""Provides `python -m sdconsole`."""
+
+from sdconsole.cli.main import run
+
+run()

@@ -1,0 +1,77 @@
+"""Provides `Settings`: one typed model, read from the config file and then the environment.
+
+Order of precedence (later wins): defaults → TOML config file (``SDCONSOLE_CONFIG`` or
+``~/.config/sdconsole/config.toml``) → ``SDCONSOLE_*`` environment variables → command-line
+options (applied by the CLI). The settings are passed to whatever needs them; nothing reads them
+from a running app.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sdconsole import locations
+
+
+class Settings(BaseSettings):
+    """sdconsole's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="SDCONSOLE_", extra="ignore")
+
+    db: str = Field(default_factory=locations.default_store_url)
+    """Store URL: ``sqlite:///path.db`` (default, under the XDG data folder) or
+    ``postgresql://user@host/db`` for a team's shared store."""
+
+    language: str | None = None
+    """UI language, ``ru`` or ``en``; unset means from LANG."""
+
+    user: str | None = None
+    """The engineer login this console acts as (``--as`` overrides it)."""
+
+    attachments_dir: Path | None = None
+    """Where attachment files are kept; unset means ``attachments/`` beside a SQLite store,
+    else under the XDG data folder."""
+
+    queue_page_size: int = 200
+    """How many queue rows are read at a time; more load as the engineer scrolls."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the config file; a missing file is an empty config."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.path = locations.config_file()
+        self.data: dict[str, Any] = {}
+        if self.path.is_file():
+            with self.path.open("rb") as handle:
+                self.data = tomllib.load(handle)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            key: value for key, value in self.data.items() if key in self.settings_cls.model_fields
+        }
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; `overrides` (from command-line options) win when not None."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,394 @@
+"""Provides the store's queries: the queue, ticket views, look-ups; every function takes `session`.
+
+The queue query reads its first page from the partial indexes on open tickets (``ix_ticket_queue*``
+in `tables`), ordered by ``(due_at, id)`` and continued by keyset, so its cost does not grow with
+closed history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select, text, tuple_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from sdconsole.domain.model import (
+    OPEN_STATUSES,
+    ChannelKind,
+    MessageKind,
+    Priority,
+    Status,
+)
+from sdconsole.domain.views import EventView, MessageView, QueueFilter, QueueRow, TicketView
+from sdconsole.storage.tables import (
+    OPEN_TICKETS_SQL,
+    Attachment,
+    Category,
+    Client,
+    Contact,
+    Contract,
+    Device,
+    Engineer,
+    Event,
+    Message,
+    Ticket,
+)
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def _queue_conditions(queue: QueueFilter) -> list[Any]:
+    t = Ticket.__table__.c
+    # The literal predicate of the partial indexes: SQLite uses a partial index only when it can
+    # prove the query implies the index's WHERE, which a bound `status IN (?, ?, ...)` hides.
+    conditions: list[Any] = [text(OPEN_TICKETS_SQL)]
+    if queue.assignee_id is not None:
+        conditions.append(t.assignee_id == queue.assignee_id)
+    if queue.unassigned:
+        conditions.append(t.assignee_id.is_(None))
+    if queue.line is not None:
+        conditions.append(t.line == queue.line)
+    if queue.client_id is not None:
+        conditions.append(t.client_id == queue.client_id)
+    return conditions
+
+
+def queue_page_statement(
+    *, queue: QueueFilter, limit: int, after: tuple[datetime, int] | None = None
+) -> Select[Any]:
+    """The queue page query: pick the page's ids from an index, then join the names."""
+    site = aliased(Client)
+    client = aliased(Client)
+    t = Ticket.__table__.c
+    conditions = _queue_conditions(queue)
+    if after is not None:
+        conditions.append(tuple_(t.due_at, t.id) > tuple_(after[0], after[1]))
+    page = select(t.id).where(and_(*conditions)).order_by(t.due_at, t.id).limit(limit).subquery()
+    return (
+        select(
+            t.id,
+            t.subject,
+            t.status,
+            t.priority,
+            t.line,
+            t.channel,
+            t.received_at,
+            t.due_at,
+            t.version,
+            client.name,
+            site.name,
+            Engineer.login,
+        )
+        .join(page, page.c.id == t.id)
+        .outerjoin(client, client.id == t.client_id)
+        .outerjoin(site, site.id == t.site_id)
+        .outerjoin(Engineer, Engineer.id == t.assignee_id)
+        .order_by(t.due_at, t.id)
+    )
+
+
+def queue_page(
+    *,
+    session: Session,
+    queue: QueueFilter,
+    limit: int = 50,
+    after: tuple[datetime, int] | None = None,
+) -> list[QueueRow]:
+    """Open tickets, most urgent (nearest due) first.
+
+    Args:
+        queue: which tickets.
+        limit: page size.
+        after: the ``(due_at, id)`` of the last row of the previous page.
+    """
+    stmt = queue_page_statement(queue=queue, limit=limit, after=after)
+    return [
+        QueueRow(
+            id=row[0],
+            subject=row[1],
+            status=Status(row[2]),
+            priority=Priority(row[3]),
+            line=row[4],
+            channel=ChannelKind(row[5]),
+            received_at=row[6],
+            due_at=row[7],
+            version=row[8],
+            client_name=row[9] or "",
+            site_name=row[10] or "",
+            assignee_login=row[11],
+        )
+        for row in session.execute(stmt)
+    ]
+
+
+def count_queue(*, session: Session, queue: QueueFilter) -> int:
+    """How many open tickets a queue holds."""
+    stmt = select(func.count()).select_from(Ticket).where(and_(*_queue_conditions(queue)))
+    return int(session.execute(stmt).scalar_one())
+
+
+def list_tickets(
+    *,
+    session: Session,
+    statuses: Sequence[Status] = (),
+    client_id: int | None = None,
+    assignee_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Tickets newest first, as plain records (the CLI's ``ticket list``)."""
+    site = aliased(Client)
+    client = aliased(Client)
+    t = Ticket.__table__.c
+    stmt = (
+        select(
+            t.id,
+            t.status,
+            t.priority,
+            client.name,
+            site.name,
+            t.subject,
+            t.line,
+            Engineer.login,
+            t.channel,
+            t.created_at,
+            t.due_at,
+        )
+        .outerjoin(client, client.id == t.client_id)
+        .outerjoin(site, site.id == t.site_id)
+        .outerjoin(Engineer, Engineer.id == t.assignee_id)
+        .order_by(t.created_at.desc(), t.id.desc())
+        .limit(limit)
+    )
+    if statuses:
+        stmt = stmt.where(t.status.in_([s.value for s in statuses]))
+    if client_id is not None:
+        stmt = stmt.where(or_(t.client_id == client_id, t.site_id == client_id))
+    if assignee_id is not None:
+        stmt = stmt.where(t.assignee_id == assignee_id)
+    keys = (
+        "id",
+        "status",
+        "priority",
+        "client",
+        "site",
+        "subject",
+        "line",
+        "assignee",
+        "channel",
+        "created_at",
+        "due_at",
+    )
+    return [dict(zip(keys, row, strict=True)) for row in session.execute(stmt)]
+
+
+def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
+    """A ticket with its thread and history, or None."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    assert ticket.id is not None
+
+    def name_of(model: Any, key: int | None, attr: str = "name") -> str:
+        if key is None:
+            return ""
+        obj = session.get(model, key)
+        return str(getattr(obj, attr)) if obj is not None else ""
+
+    site = session.get(Client, ticket.site_id) if ticket.site_id else None
+    device = session.get(Device, ticket.device_id) if ticket.device_id else None
+    device_label = ""
+    if device is not None:
+        device_label = " ".join(
+            x for x in (device.model, device.serial and f"ЗН {device.serial}") if x
+        )
+    messages = (
+        session.execute(select(Message).where(Message.ticket_id == ticket_id).order_by(Message.id))
+        .scalars()
+        .all()
+    )
+    files: dict[int, list[str]] = {}
+    if messages:
+        for message_id, filename in session.execute(
+            select(Attachment.message_id, Attachment.filename).where(
+                Attachment.message_id.in_([m.id for m in messages])
+            )
+        ):
+            files.setdefault(message_id, []).append(filename)
+    events = (
+        session.execute(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id))
+        .scalars()
+        .all()
+    )
+    wanted = {e.actor_id for e in events} | {ticket.assignee_id}
+    engineers: dict[int, str] = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(Engineer.id, Engineer.login).where(
+                Engineer.id.in_([i for i in wanted if i is not None])
+            )
+        )
+    }
+    return TicketView(
+        id=ticket.id,
+        subject=ticket.subject,
+        status=Status(ticket.status),
+        priority=Priority(ticket.priority),
+        impact=ticket.impact,
+        urgency=ticket.urgency,
+        line=ticket.line,
+        team=ticket.team,
+        channel=ChannelKind(ticket.channel),
+        client_name=name_of(Client, ticket.client_id),
+        site_name=site.name if site else "",
+        site_timezone=site.timezone if site else None,
+        contact_name=name_of(Contact, ticket.contact_id),
+        device=device_label,
+        category=name_of(Category, ticket.category_id, "code"),
+        assignee_login=engineers.get(ticket.assignee_id) if ticket.assignee_id else None,
+        contract_number=name_of(Contract, ticket.contract_id, "number"),
+        created_at=_aware(ticket.created_at),
+        updated_at=_aware(ticket.updated_at),
+        received_at=_aware(ticket.received_at),
+        first_response_at=ticket.first_response_at,
+        response_due_at=ticket.response_due_at,
+        resolution_due_at=ticket.resolution_due_at,
+        resolved_at=ticket.resolved_at,
+        resolution_code=ticket.resolution_code,
+        resolution_text=ticket.resolution_text,
+        merged_into_id=ticket.merged_into_id,
+        version=ticket.version,
+        tags=tuple(ticket.tags),
+        messages=tuple(
+            MessageView(
+                id=m.id or 0,
+                kind=MessageKind(m.kind),
+                channel=ChannelKind(m.channel),
+                author=m.author_name,
+                body=m.body,
+                created_at=_aware(m.created_at),
+                is_auto=m.is_auto,
+                delivery_state=m.delivery_state,
+                attachments=tuple(files.get(m.id or 0, ())),
+            )
+            for m in messages
+        ),
+        events=tuple(
+            EventView(
+                at=_aware(e.at),
+                actor=engineers.get(e.actor_id, "") if e.actor_id else "system",
+                kind=e.kind,
+                before=e.before,
+                after=e.after,
+                details=e.details,
+            )
+            for e in events
+        ),
+    )
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("a required timestamp is missing")
+    return value
+
+
+def engineer_by_login(*, session: Session, login: str) -> Engineer | None:
+    """The engineer with this login (case-insensitive), or None."""
+    return session.execute(
+        select(Engineer).where(func.lower(Engineer.login) == login.lower())
+    ).scalar_one_or_none()
+
+
+def category_by_code(*, session: Session, code: str) -> Category | None:
+    """The catalogue node with this code, or None."""
+    return session.execute(select(Category).where(Category.code == code)).scalar_one_or_none()
+
+
+def contact_for(
+    *, session: Session, email: str = "", phone: str = "", telegram_id: str = ""
+) -> Contact | None:
+    """The active contact matching any given address, or None."""
+    conditions: list[Any] = []
+    if email:
+        conditions.append(func.lower(Contact.email) == email.lower())
+    if phone:
+        conditions.append(Contact.phone == phone)
+    if telegram_id:
+        conditions.append(Contact.telegram_id == telegram_id)
+    if not conditions:
+        return None
+    return session.execute(
+        select(Contact).where(or_(*conditions), Contact.is_active).order_by(Contact.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def ticket_for_channel_ids(*, session: Session, ids: Sequence[str]) -> int | None:
+    """The ticket holding a message with any of these channel ids (newest match), or None."""
+    if not ids:
+        return None
+    return session.execute(
+        select(Message.ticket_id)
+        .where(Message.channel_message_id.in_(list(ids)))
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def open_ticket_for_source(*, session: Session, source_key: str) -> int | None:
+    """The open ticket continuing a channel thread key, or None."""
+    return session.execute(
+        select(Ticket.id)
+        .where(Ticket.source_key == source_key, Ticket.status.in_(_OPEN))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def active_contract(
+    *, session: Session, client_ids: Sequence[int], on: datetime
+) -> Contract | None:
+    """The contract in force on `on` for the nearest of `client_ids` (site first, then up)."""
+    day = on.date()
+    for client_id in client_ids:
+        contract = session.execute(
+            select(Contract)
+            .where(
+                Contract.client_id == client_id,
+                Contract.is_active,
+                Contract.valid_from <= day,
+                or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            )
+            .order_by(Contract.valid_from.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if contract is not None:
+            return contract
+    return None
+
+
+def client_chain(*, session: Session, client_id: int) -> list[Client]:
+    """The client and its ancestors, nearest first (site → legal entity → chain)."""
+    chain: list[Client] = []
+    seen: set[int] = set()
+    current = session.get(Client, client_id)
+    while current is not None and current.id not in seen:
+        chain.append(current)
+        seen.add(current.id)
+        current = session.get(Client, current.parent_id) if current.parent_id else None
+    return chain
+
+
+def client_by_ref(*, session: Session, ref: str) -> Client | None:
+    """A client by external id, INN, or numeric id (in that order)."""
+    ref = ref.strip()
+    found = session.execute(select(Client).where(Client.external_id == ref)).scalar_one_or_none()
+    if found is None:
+        found = session.execute(
+            select(Client).where(Client.inn == ref).order_by(Client.id).limit(1)
+        ).scalar_one_or_none()
+    if found is None and ref.isdigit():
+        found = session.get(Client, int(ref))
+    return found
