@@ -1,0 +1,1 @@
+"""Use cases: orchestrate the domain, the classifier, the store and the channels; no Textual."""

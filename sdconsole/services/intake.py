@@ -1,0 +1,394 @@
+"""Provides the single intake pipeline every channel feeds (DESIGN.md "One window").
+
+``ingest(message)``: 1. dedupe by the channel's idempotency key; 2. find the ticket it continues;
+3. identify client, site, contact and device; 4. classify; 5. start or update the SLA clocks;
+6. acknowledge. The raw payload is written in the same transaction as the ticket, before
+anything else; an input that fails is kept as a dead letter with the reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from sdconsole.classifier import Classifier, KeywordClassifier
+from sdconsole.domain.clock import Clock
+from sdconsole.domain.intake import InboundMessage, ticket_id_from_subject, ticket_tag
+from sdconsole.domain.model import (
+    SYSTEM,
+    ChannelKind,
+    ClientKind,
+    DeliveryState,
+    EventKind,
+    LinkKind,
+    MessageKind,
+    Priority,
+    Status,
+)
+from sdconsole.domain.priority import priority_for
+from sdconsole.domain.sla import queue_due
+from sdconsole.domain.text import clean_body, clean_line, safe_filename
+from sdconsole.i18n import _
+from sdconsole.services import sla as sla_service
+from sdconsole.storage import Store, repositories
+from sdconsole.storage.tables import (
+    Attachment,
+    Category,
+    Client,
+    Contact,
+    DeadLetter,
+    Device,
+    Event,
+    Inbound,
+    Message,
+    Ticket,
+    TicketLink,
+)
+
+log = logging.getLogger(__name__)
+
+CLASSIFY_THRESHOLD = 0.5
+"""Below this confidence the category is left for the engineer."""
+
+
+class Outcome(StrEnum):
+    """What intake did with one input."""
+
+    CREATED = "created"
+    APPENDED = "appended"
+    DUPLICATE = "duplicate"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The outcome of one `ingest` call."""
+
+    outcome: Outcome
+    ticket_id: int | None = None
+    message_id: int | None = None
+    reason: str = ""
+
+
+class IntakeService:
+    """Turns `InboundMessage`s into tickets and thread entries."""
+
+    def __init__(self, store: Store, clock: Clock, classifier: Classifier | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self._classifier = classifier
+
+    def ingest(self, message: InboundMessage) -> IngestResult:
+        """Run one input through the pipeline; idempotent per (channel, idempotency key)."""
+        try:
+            with self.store.transaction() as session:
+                return self._ingest(session, message)
+        except IntegrityError:
+            # A concurrent intake of the same input won the unique (channel, key) race.
+            with self.store.reader() as session:
+                existing = _inbound(session, message)
+            if existing is not None:
+                return IngestResult(Outcome.DUPLICATE, existing.ticket_id, existing.message_id)
+            raise
+        except Exception as error:  # noqa: BLE001 - anything else is kept, never lost
+            log.exception("intake failed for %s %s", message.channel, message.idempotency_key)
+            self.dead_letter(
+                message.channel,
+                message.idempotency_key,
+                message.raw,
+                f"{type(error).__name__}: {error}",
+            )
+            return IngestResult(Outcome.DEAD_LETTER, reason=str(error))
+
+    def dead_letter(self, channel: ChannelKind, key: str, raw: bytes, error: str) -> None:
+        """Keep an input that could not be parsed or ingested, with the reason (upsert by key)."""
+        now = self.clock.now()
+        with self.store.transaction() as session:
+            row = session.execute(
+                select(DeadLetter).where(
+                    DeadLetter.channel == channel.value,
+                    DeadLetter.key == key,
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    DeadLetter(
+                        channel=channel.value,
+                        key=key,
+                        raw=raw,
+                        error=error,
+                        first_seen=now,
+                        last_seen=now,
+                    )
+                )
+            else:
+                row.error = error
+                row.last_seen = now
+                row.retries += 1
+                row.resolved_at = None
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def _ingest(self, session: Session, message: InboundMessage) -> IngestResult:
+        existing = _inbound(session, message)
+        if existing is not None:
+            return IngestResult(Outcome.DUPLICATE, existing.ticket_id, existing.message_id)
+        inbound = Inbound(
+            channel=message.channel.value,
+            idempotency_key=message.idempotency_key,
+            received_at=message.received_at,
+            raw=message.raw,
+        )
+        session.add(inbound)
+        session.flush()
+
+        ticket = self._continued_ticket(session, message)
+        related: Ticket | None = None
+        if ticket is not None and ticket.status in (Status.CLOSED, Status.CANCELLED):
+            related, ticket = ticket, None
+        outcome = Outcome.APPENDED
+        if ticket is None:
+            ticket = self._new_ticket(session, message)
+            outcome = Outcome.CREATED
+        assert ticket.id is not None
+        entry = self._add_message(session, ticket, message)
+        if outcome == Outcome.CREATED:
+            if related is not None:
+                session.add(
+                    TicketLink(
+                        ticket_id=ticket.id,
+                        other_id=related.id,
+                        kind=LinkKind.RELATED.value,
+                        created_at=self.clock.now(),
+                    )
+                )
+            self._acknowledge(session, ticket, message)
+        else:
+            self._follow_up(session, ticket, message, entry)
+        inbound.ticket_id = ticket.id
+        inbound.message_id = entry.id
+        return IngestResult(outcome, ticket.id, entry.id)
+
+    def _continued_ticket(self, session: Session, message: InboundMessage) -> Ticket | None:
+        candidates: list[int | None] = [message.ticket_id, ticket_id_from_subject(message.subject)]
+        candidates.append(
+            repositories.ticket_for_channel_ids(session=session, ids=message.in_reply_to)
+        )
+        if message.thread_key:
+            candidates.append(
+                repositories.open_ticket_for_source(session=session, source_key=message.thread_key)
+            )
+        for ticket_id in candidates:
+            if ticket_id is not None:
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is not None:
+                    return ticket
+        return None
+
+    def _new_ticket(self, session: Session, message: InboundMessage) -> Ticket:
+        now = self.clock.now()
+        contact = self._contact(session, message)
+        site_id = message.site_id
+        if site_id is None and contact is not None:
+            owner = session.get(Client, contact.client_id)
+            if owner is not None and owner.kind == ClientKind.SITE:
+                site_id = owner.id
+        device_id = message.device_id
+        if device_id is not None and site_id is None:
+            device = session.get(Device, device_id)
+            site_id = device.site_id if device else None
+        anchor = site_id or message.client_id or (contact.client_id if contact else None)
+        tree = repositories.client_chain(session=session, client_id=anchor) if anchor else []
+        contract = repositories.active_contract(
+            session=session, client_ids=[c.id for c in tree if c.id], on=message.received_at
+        )
+        client_id = message.client_id
+        if client_id is None and tree:
+            holder = next((c for c in tree if contract and c.id == contract.client_id), None)
+            client_id = (holder or tree[-1]).id
+
+        category = self._category(session, message)
+        impact = message.impact or (category.default_impact if category else 2)
+        urgency = message.urgency or (category.default_urgency if category else 2)
+        priority = message.priority or priority_for(impact, urgency)
+        subject = (
+            clean_line(message.subject)
+            or clean_line(message.body, max_length=80)
+            or _("(no subject)")
+        )
+        ticket = Ticket(
+            subject=subject,
+            client_id=client_id,
+            site_id=site_id,
+            contact_id=contact.id if contact else None,
+            device_id=device_id,
+            contract_id=contract.id if contract else None,
+            channel=message.channel.value,
+            category_id=category.id if category else None,
+            impact=impact,
+            urgency=urgency,
+            priority=int(priority),
+            line=category.line if category else 1,
+            team=category.team if category else None,
+            status=Status.NEW.value,
+            received_at=message.received_at,
+            created_at=now,
+            updated_at=now,
+            source_key=message.thread_key,
+            due_at=now,
+        )
+        session.add(ticket)
+        session.flush()
+        sla_service.start(session, ticket)
+        ticket.due_at = queue_due(
+            response_due=ticket.response_due_at,
+            resolution_due=ticket.resolution_due_at,
+            responded=False,
+            paused=False,
+        )
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=None,
+                kind=EventKind.CREATED.value,
+                after=Status.NEW.value,
+                details={
+                    "channel": message.channel.value,
+                    "priority": Priority(priority).label,
+                    "category": category.code if category else None,
+                    "contract": contract.number if contract else None,
+                },
+            )
+        )
+        return ticket
+
+    def _contact(self, session: Session, message: InboundMessage) -> Contact | None:
+        if message.contact_id is not None:
+            return session.get(Contact, message.contact_id)
+        sender = message.sender
+        return repositories.contact_for(
+            session=session, email=sender.email, phone=sender.phone, telegram_id=sender.telegram_id
+        )
+
+    def _category(self, session: Session, message: InboundMessage) -> Category | None:
+        if message.category_code:
+            return repositories.category_by_code(session=session, code=message.category_code)
+        classifier = self._classifier or KeywordClassifier.from_rows(
+            session.execute(select(Category.code, Category.keywords)).all()
+        )
+        suggestions = classifier.classify(f"{message.subject}\n{message.body}")
+        if suggestions and suggestions[0].confidence >= CLASSIFY_THRESHOLD:
+            return repositories.category_by_code(session=session, code=suggestions[0].code)
+        return None
+
+    def _add_message(self, session: Session, ticket: Ticket, message: InboundMessage) -> Message:
+        contact = self._contact(session, message)
+        sender = message.sender
+        author = clean_line(sender.name) or sender.email or sender.phone or sender.telegram_id
+        entry = Message(
+            ticket_id=ticket.id,
+            kind=MessageKind.INBOUND.value,
+            channel=message.channel.value,
+            author_contact_id=contact.id if contact else None,
+            author_name=clean_line(author, max_length=200),
+            body=clean_body(message.body),
+            body_html=message.body_html,
+            created_at=message.received_at,
+            channel_message_id=message.channel_message_id,
+            is_auto=message.is_auto,
+        )
+        session.add(entry)
+        session.flush()
+        for item in message.attachments:
+            digest = self.store.blobs.put(item.data)
+            session.add(
+                Attachment(
+                    message_id=entry.id,
+                    filename=safe_filename(item.filename),
+                    content_type=clean_line(item.content_type, max_length=200)
+                    or "application/octet-stream",
+                    size=len(item.data),
+                    sha256=digest,
+                )
+            )
+        return entry
+
+    def _follow_up(
+        self, session: Session, ticket: Ticket, message: InboundMessage, entry: Message
+    ) -> None:
+        now = self.clock.now()
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=None,
+                kind=EventKind.MESSAGE.value,
+                after=entry.id,
+                details={
+                    "message_kind": MessageKind.INBOUND.value,
+                    "channel": message.channel.value,
+                },
+            )
+        )
+        if message.is_auto:
+            return
+        status = Status(ticket.status)
+        if status in (Status.WAITING_CLIENT, Status.RESOLVED):
+            # The client answered: the ball is back with us.
+            if ticket.paused_at is not None:
+                sla_service.resume(session, ticket, now)
+            ticket.status = Status.OPEN.value
+            ticket.resolved_at = None
+            ticket.due_at = queue_due(
+                response_due=ticket.response_due_at,
+                resolution_due=ticket.resolution_due_at,
+                responded=ticket.first_response_at is not None,
+                paused=False,
+            )
+            session.add(
+                Event(
+                    ticket_id=ticket.id,
+                    at=now,
+                    actor_id=None,
+                    kind=EventKind.STATUS.value,
+                    before=status.value,
+                    after=Status.OPEN.value,
+                    details={"by": "client"},
+                )
+            )
+        ticket.updated_at = now
+
+    def _acknowledge(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
+        """Queue the automatic "registered as SD-…" answer; it never counts as a response."""
+        if message.is_auto or message.channel not in (ChannelKind.EMAIL, ChannelKind.TELEGRAM):
+            return
+        assert ticket.id is not None
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                kind=MessageKind.OUTBOUND.value,
+                channel=message.channel.value,
+                author_name=SYSTEM.login,
+                body=_("Your request is registered as {tag}. An engineer will answer soon.").format(
+                    tag=ticket_tag(ticket.id)
+                ),
+                created_at=self.clock.now(),
+                is_auto=True,
+                delivery_state=DeliveryState.QUEUED.value,
+            )
+        )
+
+
+def _inbound(session: Session, message: InboundMessage) -> Inbound | None:
+    return session.execute(
+        select(Inbound).where(
+            Inbound.channel == message.channel.value,
+            Inbound.idempotency_key == message.idempotency_key,
+        )
+    ).scalar_one_or_none()

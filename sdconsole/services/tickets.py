@@ -1,0 +1,675 @@
+"""Provides `TicketService`: the engineer's use cases, one transaction and audit events each.
+
+Every change goes through the ticket's optimistic version: an update whose version moved since it
+was read is refused with `Conflict` (or `AlreadyTaken` for a take), never silently overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from sdconsole.domain.clock import Clock
+from sdconsole.domain.errors import (
+    AlreadyTaken,
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from sdconsole.domain.model import (
+    Actor,
+    ChannelKind,
+    DeliveryState,
+    EventKind,
+    LinkKind,
+    MessageKind,
+    Priority,
+    Status,
+    SupportLine,
+    ticket_number,
+)
+from sdconsole.domain.sla import queue_due
+from sdconsole.domain.text import clean_body
+from sdconsole.domain.workflow import check_transition
+from sdconsole.i18n import N_
+from sdconsole.services import sla as sla_service
+from sdconsole.storage import Store, repositories
+from sdconsole.storage.tables import (
+    Category,
+    Contact,
+    Engineer,
+    Event,
+    Message,
+    Ticket,
+    TicketLink,
+    TimeEntry,
+)
+
+RESOLUTION_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_LOGGED_MINUTES = 24 * 60
+
+
+class TicketService:
+    """Use cases on existing tickets. Stateless apart from the store and the clock."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _edit(
+        self, ticket_id: int, actor: Actor, expected_version: int | None
+    ) -> Iterator[tuple[Session, Ticket]]:
+        """Open a transaction on one ticket, check its version, and map a lost race to Conflict."""
+        try:
+            with self.store.transaction() as session:
+                ticket = _get_ticket(session, ticket_id)
+                if expected_version is not None and ticket.version != expected_version:
+                    raise Conflict(
+                        N_("Ticket {number} was changed by someone else; reload it and try again."),
+                        number=_number(ticket_id),
+                    )
+                yield session, ticket
+                ticket.updated_at = self.clock.now()
+                session.flush()
+        except StaleDataError:
+            raise Conflict(
+                N_("Ticket {number} was changed by someone else; reload it and try again."),
+                number=_number(ticket_id),
+            ) from None
+
+    def _event(
+        self,
+        session: Session,
+        ticket: Ticket,
+        actor: Actor,
+        kind: EventKind,
+        before: Any = None,
+        after: Any = None,
+        **details: Any,
+    ) -> None:
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=self.clock.now(),
+                actor_id=actor.engineer_id,
+                kind=kind.value,
+                before=before,
+                after=after,
+                details=details,
+            )
+        )
+
+    def _refresh_due(self, ticket: Ticket) -> None:
+        ticket.due_at = queue_due(
+            response_due=ticket.response_due_at,
+            resolution_due=ticket.resolution_due_at,
+            responded=ticket.first_response_at is not None,
+            paused=ticket.paused_at is not None,
+        )
+
+    def _set_status(self, session: Session, ticket: Ticket, actor: Actor, target: Status) -> None:
+        """Move through the state machine, pausing and resuming the SLA clocks."""
+        current = Status(ticket.status)
+        check_transition(current, target)
+        now = self.clock.now()
+        pauses = sla_service.pausing_statuses(session, ticket)
+        if ticket.paused_at is not None and target not in pauses:
+            sla_service.resume(session, ticket, now)
+        elif ticket.paused_at is None and target in pauses:
+            ticket.paused_at = now
+        ticket.status = target.value
+        if target == Status.RESOLVED:
+            ticket.resolved_at = now
+        if target == Status.CLOSED:
+            ticket.closed_at = now
+        if target == Status.OPEN and current in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
+            ticket.resolved_at = None
+            ticket.closed_at = None
+        self._refresh_due(ticket)
+        self._event(session, ticket, actor, EventKind.STATUS, current.value, target.value)
+
+    def _start_work(self, session: Session, ticket: Ticket, actor: Actor) -> None:
+        """An engineer's first action moves a new ticket to open."""
+        if ticket.status == Status.NEW and not actor.is_system:
+            self._set_status(session, ticket, actor, Status.OPEN)
+
+    # -- ownership ---------------------------------------------------------------------------
+
+    def take(self, ticket_id: int, *, actor: Actor) -> int:
+        """Make `actor` the owner of an unowned ticket; returns the new version.
+
+        Raises:
+            AlreadyTaken: another engineer owns it (also when they won a simultaneous take).
+        """
+        _require_engineer(actor)
+        try:
+            with self._edit(ticket_id, actor, None) as (session, ticket):
+                if ticket.assignee_id == actor.engineer_id:
+                    return ticket.version
+                if ticket.assignee_id is not None:
+                    raise AlreadyTaken(
+                        N_("Ticket {number} is already taken by {login}."),
+                        number=_number(ticket_id),
+                        login=_login(session, ticket.assignee_id),
+                    )
+                _require_open(ticket)
+                ticket.assignee_id = actor.engineer_id
+                self._event(session, ticket, actor, EventKind.ASSIGNEE, None, actor.login)
+                self._start_work(session, ticket, actor)
+            return ticket.version
+        except Conflict as error:
+            if isinstance(error, AlreadyTaken):
+                raise
+            with self.store.reader() as session:
+                owner = session.get(Ticket, ticket_id)
+                login = _login(session, owner.assignee_id) if owner and owner.assignee_id else "?"
+            raise AlreadyTaken(
+                N_("Ticket {number} is already taken by {login}."),
+                number=_number(ticket_id),
+                login=login,
+            ) from None
+
+    def assign(
+        self,
+        ticket_id: int,
+        login: str | None,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> int:
+        """Give the ticket to an engineer (None: back to the line's queue).
+
+        Only a lead or an administrator may take a ticket away from another engineer.
+        """
+        _require_engineer(actor)
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            _require_open(ticket)
+            if (
+                ticket.assignee_id is not None
+                and ticket.assignee_id != actor.engineer_id
+                and not actor.role.can_manage
+            ):
+                raise PermissionDenied(
+                    N_("Only a lead can reassign a ticket owned by {login}."),
+                    login=_login(session, ticket.assignee_id),
+                )
+            target: Engineer | None = None
+            if login is not None:
+                target = repositories.engineer_by_login(session=session, login=login)
+                if target is None or not target.is_active:
+                    raise NotFound(N_("No active engineer with login {login}."), login=login)
+            before = _login(session, ticket.assignee_id) if ticket.assignee_id else None
+            ticket.assignee_id = target.id if target else None
+            self._event(
+                session, ticket, actor, EventKind.ASSIGNEE, before, target.login if target else None
+            )
+            self._start_work(session, ticket, actor)
+        return ticket.version
+
+    # -- thread ------------------------------------------------------------------------------
+
+    def reply(
+        self, ticket_id: int, body: str, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Answer the client on the ticket's channel; the message waits in the outbox.
+
+        A phone ticket's reply is the record of a call made, so it is sent at once. The first
+        public reply by an engineer on a communication channel stops the first-response clock.
+
+        Returns:
+            The new message's id.
+        """
+        _require_engineer(actor)
+        text = clean_body(body)
+        if not text:
+            raise InvalidInput(N_("A reply cannot be empty."))
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            channel = self._reply_channel(session, ticket)
+            now = self.clock.now()
+            immediate = channel == ChannelKind.PHONE
+            message = Message(
+                ticket_id=ticket_id,
+                kind=MessageKind.OUTBOUND.value,
+                channel=channel.value,
+                author_engineer_id=actor.engineer_id,
+                author_name=actor.login,
+                body=text,
+                created_at=now,
+                delivery_state=(DeliveryState.SENT if immediate else DeliveryState.QUEUED).value,
+                sent_at=now if immediate else None,
+            )
+            session.add(message)
+            session.flush()
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.MESSAGE,
+                after=message.id,
+                message_kind=MessageKind.OUTBOUND.value,
+                channel=channel.value,
+            )
+            if ticket.first_response_at is None and channel.is_communication:
+                ticket.first_response_at = now
+                ticket.response_breached = bool(
+                    ticket.response_due_at and now > ticket.response_due_at
+                )
+                self._event(session, ticket, actor, EventKind.FIRST_RESPONSE, after=now.isoformat())
+                self._refresh_due(ticket)
+            self._start_work(session, ticket, actor)
+            assert message.id is not None
+            return message.id
+
+    def _reply_channel(self, session: Session, ticket: Ticket) -> ChannelKind:
+        channel = ChannelKind(ticket.channel)
+        if channel.is_communication:
+            return channel
+        contact = session.get(Contact, ticket.contact_id) if ticket.contact_id else None
+        if contact is not None and contact.email:
+            return ChannelKind.EMAIL
+        if contact is not None and contact.telegram_id:
+            return ChannelKind.TELEGRAM
+        if contact is not None and contact.phone:
+            return ChannelKind.PHONE
+        raise InvalidInput(
+            N_("Ticket {number} has no contact to answer; add a note or set a contact."),
+            number=_number(ticket.id or 0),
+        )
+
+    def note(
+        self, ticket_id: int, body: str, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Add an internal note (never seen by the client, never a first response)."""
+        text = clean_body(body)
+        if not text:
+            raise InvalidInput(N_("A note cannot be empty."))
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            message = Message(
+                ticket_id=ticket_id,
+                kind=MessageKind.NOTE.value,
+                channel=ticket.channel,
+                author_engineer_id=actor.engineer_id,
+                author_name=actor.login,
+                body=text,
+                created_at=self.clock.now(),
+            )
+            session.add(message)
+            session.flush()
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.MESSAGE,
+                after=message.id,
+                message_kind=MessageKind.NOTE.value,
+            )
+            assert message.id is not None
+            return message.id
+
+    # -- status ------------------------------------------------------------------------------
+
+    def set_status(
+        self, ticket_id: int, status: Status, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Move to open, waiting for client, waiting for vendor, or cancelled.
+
+        Resolving, closing and reopening have their own use cases (they need more than a status).
+        """
+        if status in (Status.RESOLVED, Status.CLOSED, Status.NEW):
+            raise IllegalTransition(
+                N_("Use resolve or close for that; a ticket cannot be set to {status} directly."),
+                status=status.label,
+            )
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            if Status(ticket.status) in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED) and (
+                status == Status.OPEN
+            ):
+                raise IllegalTransition(N_("Use reopen to bring a finished ticket back."))
+            self._set_status(session, ticket, actor, status)
+        return ticket.version
+
+    def resolve(
+        self,
+        ticket_id: int,
+        code: str,
+        text: str = "",
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> int:
+        """Resolve with a resolution code (``[a-z0-9._-]``, e.g. ``fn.replaced``) and a summary."""
+        _require_engineer(actor)
+        code = code.strip().lower()
+        if not RESOLUTION_CODE_RE.match(code):
+            raise InvalidInput(
+                N_("A resolution code is required: lower-case letters, digits, '.', '_' or '-'.")
+            )
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            self._set_status(session, ticket, actor, Status.RESOLVED)
+            ticket.resolution_code = code
+            ticket.resolution_text = clean_body(text) or None
+            if ticket.resolution_due_at is not None and ticket.resolved_at is not None:
+                ticket.resolution_breached = ticket.resolved_at > ticket.resolution_due_at
+            self._event(
+                session, ticket, actor, EventKind.RESOLVED, after=code, text=ticket.resolution_text
+            )
+        return ticket.version
+
+    def close(self, ticket_id: int, *, actor: Actor, expected_version: int | None = None) -> int:
+        """Close a resolved ticket."""
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            if ticket.status != Status.RESOLVED:
+                raise IllegalTransition(
+                    N_("Only a resolved ticket can be closed; ticket {number} is {status}."),
+                    number=_number(ticket_id),
+                    status=Status(ticket.status).label,
+                )
+            self._set_status(session, ticket, actor, Status.CLOSED)
+            self._event(session, ticket, actor, EventKind.CLOSED)
+        return ticket.version
+
+    def reopen(
+        self, ticket_id: int, reason: str, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Bring a resolved, closed or cancelled ticket back to open; closed ones need a lead."""
+        reason = clean_body(reason)
+        if not reason:
+            raise InvalidInput(N_("Say why the ticket is reopened."))
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            current = Status(ticket.status)
+            if current not in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
+                raise IllegalTransition(
+                    N_("Ticket {number} is {status}, not finished; nothing to reopen."),
+                    number=_number(ticket_id),
+                    status=current.label,
+                )
+            if current == Status.CLOSED and not actor.role.can_manage:
+                raise PermissionDenied(N_("Only a lead can reopen a closed ticket."))
+            self._set_status(session, ticket, actor, Status.OPEN)
+            ticket.resolution_code = None
+            ticket.resolution_text = None
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.REOPENED,
+                current.value,
+                Status.OPEN.value,
+                reason=reason,
+            )
+        return ticket.version
+
+    # -- classification ----------------------------------------------------------------------
+
+    def set_priority(
+        self,
+        ticket_id: int,
+        priority: Priority,
+        *,
+        actor: Actor,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> int:
+        """Change the priority; the SLA clocks re-target from the change."""
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            _require_open(ticket)
+            before = ticket.priority
+            if before == priority:
+                return ticket.version
+            ticket.priority = int(priority)
+            sla_service.retarget(session, ticket, self.clock.now())
+            self._refresh_due(ticket)
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.PRIORITY,
+                before,
+                int(priority),
+                reason=clean_body(reason),
+            )
+        return ticket.version
+
+    def set_category(
+        self, ticket_id: int, code: str, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Set the incident category by its catalogue code."""
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            category = repositories.category_by_code(session=session, code=code)
+            if category is None:
+                raise NotFound(N_("No category with code {code}."), code=code)
+            before = session.get(Category, ticket.category_id).code if ticket.category_id else None
+            ticket.category_id = category.id
+            self._event(session, ticket, actor, EventKind.CATEGORY, before, category.code)
+        return ticket.version
+
+    def escalate(
+        self,
+        ticket_id: int,
+        line: SupportLine,
+        reason: str,
+        *,
+        actor: Actor,
+        team: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
+        """Hand the ticket to a higher line with a reason; it goes to that line's queue, unowned.
+
+        Escalating to line 4 (the vendor) also sets the status to waiting for vendor.
+        """
+        _require_engineer(actor)
+        reason = clean_body(reason)
+        if not reason:
+            raise InvalidInput(N_("An escalation needs a reason."))
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            _require_open(ticket)
+            if int(line) <= ticket.line:
+                raise InvalidInput(
+                    N_("Ticket {number} is on line {current}; escalate to a higher line."),
+                    number=_number(ticket_id),
+                    current=ticket.line,
+                )
+            before = ticket.line
+            ticket.line = int(line)
+            if team is not None:
+                ticket.team = team
+            previous_owner = _login(session, ticket.assignee_id) if ticket.assignee_id else None
+            ticket.assignee_id = None
+            session.add(
+                Message(
+                    ticket_id=ticket_id,
+                    kind=MessageKind.NOTE.value,
+                    channel=ticket.channel,
+                    author_engineer_id=actor.engineer_id,
+                    author_name=actor.login,
+                    body=reason,
+                    created_at=self.clock.now(),
+                )
+            )
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.ESCALATED,
+                before,
+                int(line),
+                reason=reason,
+                previous_owner=previous_owner,
+                team=ticket.team,
+            )
+            self._start_work(session, ticket, actor)
+            if line == SupportLine.L4 and ticket.status != Status.WAITING_VENDOR:
+                self._set_status(session, ticket, actor, Status.WAITING_VENDOR)
+        return ticket.version
+
+    # -- time, links, merge ------------------------------------------------------------------
+
+    def log_time(
+        self,
+        ticket_id: int,
+        minutes: int,
+        *,
+        actor: Actor,
+        billable: bool = True,
+        note: str = "",
+        spent_at: datetime | None = None,
+    ) -> int:
+        """Record minutes spent on the ticket by the acting engineer; returns the entry id."""
+        _require_engineer(actor)
+        if not 0 < minutes <= MAX_LOGGED_MINUTES:
+            raise InvalidInput(N_("Minutes must be between 1 and {max}."), max=MAX_LOGGED_MINUTES)
+        with self._edit(ticket_id, actor, None) as (session, ticket):
+            entry = TimeEntry(
+                ticket_id=ticket_id,
+                engineer_id=actor.engineer_id,
+                minutes=minutes,
+                billable=billable,
+                note=clean_body(note),
+                spent_at=spent_at or self.clock.now(),
+            )
+            session.add(entry)
+            session.flush()
+            self._event(
+                session, ticket, actor, EventKind.TIME_LOGGED, after=minutes, billable=billable
+            )
+            assert entry.id is not None
+            return entry.id
+
+    def link(
+        self, ticket_id: int, other_id: int, kind: LinkKind = LinkKind.RELATED, *, actor: Actor
+    ) -> None:
+        """Relate two tickets (recorded on both)."""
+        if ticket_id == other_id:
+            raise InvalidInput(N_("A ticket cannot be linked to itself."))
+        with self.store.transaction() as session:
+            ticket = _get_ticket(session, ticket_id)
+            other = _get_ticket(session, other_id)
+            exists = session.execute(
+                select(TicketLink.id).where(
+                    TicketLink.ticket_id == ticket_id,
+                    TicketLink.other_id == other_id,
+                    TicketLink.kind == kind.value,
+                )
+            ).first()
+            if exists:
+                return
+            session.add(
+                TicketLink(
+                    ticket_id=ticket_id,
+                    other_id=other_id,
+                    kind=kind.value,
+                    created_at=self.clock.now(),
+                )
+            )
+            self._event(
+                session, ticket, actor, EventKind.LINKED, after=_number(other_id), link=kind.value
+            )
+            self._event(
+                session,
+                other,
+                actor,
+                EventKind.LINKED,
+                after=_number(ticket_id),
+                link=kind.value,
+                inverse=True,
+            )
+
+    def merge(self, source_id: int, target_id: int, *, actor: Actor) -> None:
+        """Merge a duplicate into another ticket: its thread moves, and it closes as merged."""
+        _require_engineer(actor)
+        if source_id == target_id:
+            raise InvalidInput(N_("A ticket cannot be merged into itself."))
+        try:
+            with self.store.transaction() as session:
+                source = _get_ticket(session, source_id)
+                target = _get_ticket(session, target_id)
+                _require_open(source)
+                _require_open(target)
+                moved = session.execute(
+                    update(Message)
+                    .where(Message.ticket_id == source_id)
+                    .values(ticket_id=target_id)
+                ).rowcount
+                now = self.clock.now()
+                source.status = Status.CLOSED.value
+                source.closed_at = now
+                source.resolution_code = "merged"
+                source.merged_into_id = target_id
+                source.paused_at = None
+                source.updated_at = now
+                target.updated_at = now
+                if source.first_response_at and not target.first_response_at:
+                    target.first_response_at = source.first_response_at
+                    self._refresh_due(target)
+                session.add(
+                    TicketLink(
+                        ticket_id=source_id,
+                        other_id=target_id,
+                        kind=LinkKind.DUPLICATE.value,
+                        created_at=now,
+                    )
+                )
+                self._event(
+                    session,
+                    source,
+                    actor,
+                    EventKind.MERGED,
+                    after=_number(target_id),
+                    messages=moved,
+                )
+                self._event(
+                    session,
+                    target,
+                    actor,
+                    EventKind.MERGED,
+                    before=_number(source_id),
+                    messages=moved,
+                    inverse=True,
+                )
+                session.flush()
+        except StaleDataError:
+            raise Conflict(N_("One of the tickets was changed meanwhile; try again.")) from None
+
+
+def _get_ticket(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(N_("No ticket {number}."), number=_number(ticket_id))
+    return ticket
+
+
+def _require_open(ticket: Ticket) -> None:
+    if not Status(ticket.status).is_open:
+        raise IllegalTransition(
+            N_("Ticket {number} is {status}; reopen it first."),
+            number=_number(ticket.id or 0),
+            status=Status(ticket.status).label,
+        )
+
+
+def _require_engineer(actor: Actor) -> None:
+    if actor.is_system:
+        raise PermissionDenied(N_("This action needs an engineer; say who you are with --as."))
+
+
+def _login(session: Session, engineer_id: int | None) -> str:
+    if engineer_id is None:
+        return ""
+    engineer = session.get(Engineer, engineer_id)
+    return engineer.login if engineer else f"#{engineer_id}"
+
+
+def _number(ticket_id: int) -> str:
+    return ticket_number(ticket_id)
