@@ -1,0 +1,56 @@
+"""Provides `SdConsoleApp` and `make_app`: the console, assembled from outside.
+
+The app never opens a store or reads a config file on its own: the CLI, the demo and the tests
+build the settings, store and clock and hand them to `make_app`.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from sdconsole.bindings import translate_bindings
+from sdconsole.config import Settings
+from sdconsole.domain.clock import Clock
+from sdconsole.domain.model import SYSTEM, Actor
+from sdconsole.i18n import N_, _
+from sdconsole.screens.queue import QueueScreen
+from sdconsole.storage import Store
+
+
+class SdConsoleApp(App[None]):
+    """The engineer's console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "sdconsole"
+    MODES = {"queue": QueueScreen}
+    DEFAULT_MODE = "queue"
+    BINDINGS = [
+        Binding("q", "quit", N_("Quit"), id="app.quit"),
+        Binding("ctrl+c", "quit", N_("Quit"), id="app.quit_ctrl_c", show=False, priority=True),
+    ]
+
+    def __init__(
+        self, settings: Settings, store: Store, clock: Clock, *, actor: Actor, mode: str = "queue"
+    ) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.actor = actor
+        self._start_mode = mode
+
+    def on_mount(self) -> None:
+        who = self.actor.login if not self.actor.is_system else _("read-only")
+        self.sub_title = f"{who} · {self.store.label}"
+        self.switch_mode(self._start_mode)
+
+
+def make_app(
+    settings: Settings, store: Store, clock: Clock, *, actor: Actor = SYSTEM, mode: str = "queue"
+) -> SdConsoleApp:
+    """Build the console for a store; `mode` is the first screen (``queue``)."""
+    if mode not in SdConsoleApp.MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    return SdConsoleApp(settings, store, clock, actor=actor, mode=mode)

@@ -1,0 +1,122 @@
+"""Provides `sdconsole import clients|contracts|devices|engineers FILE.csv` (1C exports).
+
+Files are UTF-8 or Windows-1251, ``;`` or ``,`` delimited, with English or Russian column names
+(docs/import-formats.md). A file with any bad row writes nothing: every problem is printed on
+stderr as ``line N, column C: …`` and the command exits with code 2. Import contracts and devices
+after the clients they refer to, and clients after the engineers they name as managers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sdconsole.cli.common import err_console, handle_errors, print_json, state
+from sdconsole.i18n import N_, _
+
+if TYPE_CHECKING:
+    from sdconsole.services.importing import ImportKind
+
+app = typer.Typer(
+    help="Import clients, contracts, devices and engineers from CSV.", no_args_is_help=True
+)
+
+FileArg = Annotated[
+    Path,
+    typer.Argument(
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        show_default=False,
+        metavar="FILE",
+        help="CSV file: UTF-8 or Windows-1251, ';' or ',' delimited.",
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Check the file and count what would change; write nothing."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
+
+
+def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: str) -> None:
+    """Import one file and print its summary; print every problem and exit 2 when it has any."""
+    from sdconsole.domain.errors import InvalidInput
+    from sdconsole.services.importing import ImportRowsFailed, ImportService
+
+    if fmt not in ("text", "json"):
+        raise InvalidInput(N_("Unknown format {value}; use text or json."), value=fmt)
+    cli = state(ctx)
+    service = ImportService(cli.store(), cli.clock())
+    try:
+        summary = service.import_file(kind, path, dry_run=dry_run)
+    except ImportRowsFailed as error:
+        # soft_wrap: one problem per line, never split, so it can be grepped and pasted.
+        err_console.print(_("error:"), str(error), markup=False, soft_wrap=True)
+        for issue in error.issues:
+            err_console.print("  " + str(issue), markup=False, soft_wrap=True)
+        hidden = error.total - len(error.issues)
+        if hidden > 0:
+            err_console.print(
+                "  " + _("… and {count} more.").format(count=hidden), markup=False, soft_wrap=True
+            )
+        raise typer.Exit(error.exit_code) from None
+    if fmt == "json":
+        print_json(summary.as_dict())
+    else:
+        typer.echo(
+            _("{kind}: {created} created, {updated} updated, {unchanged} unchanged").format(
+                kind=summary.kind.value,
+                created=summary.created,
+                updated=summary.updated,
+                unchanged=summary.unchanged,
+            )
+        )
+    if dry_run:
+        err_console.print(_("Dry run: nothing was written."), markup=False)
+
+
+@app.command("clients")
+@handle_errors
+def clients(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import the client tree: chains, legal entities and sites (shops)."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.CLIENTS, file, dry_run, fmt)
+
+
+@app.command("contracts")
+@handle_errors
+def contracts(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import support contracts (their clients and SLA plans must exist)."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.CONTRACTS, file, dry_run, fmt)
+
+
+@app.command("devices")
+@handle_errors
+def devices(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import equipment at sites: cash registers with fiscal-drive data, POS, UTM and more."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.DEVICES, file, dry_run, fmt)
+
+
+@app.command("engineers")
+@handle_errors
+def engineers(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import engineers (matched by login): role, lines, teams, skills, Telegram id."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.ENGINEERS, file, dry_run, fmt)

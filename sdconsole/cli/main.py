@@ -1,0 +1,80 @@
+"""Provides the root command: `sdconsole` (the TUI) and its command groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sdconsole.cli import config as config_cli
+from sdconsole.cli import db as db_cli
+from sdconsole.cli import demo as demo_cli
+from sdconsole.cli import imports as import_cli
+from sdconsole.cli import tickets as ticket_cli
+from sdconsole.cli.common import CliState, handle_errors, state
+
+app = typer.Typer(
+    name="sdconsole",
+    help="sdconsole: the service-desk console for cash-register and retail-IT support.",
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(import_cli.app, name="import")
+app.add_typer(ticket_cli.app, name="ticket")
+app.add_typer(config_cli.app, name="config")
+app.command("demo")(demo_cli.demo)
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Store URL (sqlite:///file.db or postgresql://…); env SDCONSOLE_DB.",
+            show_default=False,
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="Engineer login to act as; env SDCONSOLE_USER.", show_default=False
+        ),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Interface language: ru or en (default: from config, else LANG).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Open the console on the configured store (or run a command)."""
+    ctx.obj = CliState(db=db, user=user, language=language)
+    from sdconsole import i18n
+
+    i18n.set_language(ctx.obj.settings.language)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        open_tui(ctx)
+
+
+@handle_errors
+def open_tui(ctx: typer.Context, *, mode: str = "queue") -> None:
+    """Build the app from the settings and the store, and run it."""
+    from sdconsole.app import make_app
+
+    cli = state(ctx)
+    store = cli.store()
+    actor = cli.actor(required=False)
+    make_app(cli.settings, store, cli.clock(), actor=actor, mode=mode).run()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

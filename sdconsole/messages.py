@@ -1,0 +1,33 @@
+"""Provides app-level messages: small, typed facts posted by workers and handled by screens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from sdconsole.domain.views import QueueFilter, QueueRow, TicketView
+
+
+@dataclass
+class QueueLoaded(Message):
+    """A page of the queue was read from the store."""
+
+    queue: QueueFilter
+    rows: list[QueueRow]
+    total: int | None
+    append: bool
+
+
+@dataclass
+class TicketLoaded(Message):
+    """A ticket and its thread were read from the store."""
+
+    view: TicketView
+
+
+@dataclass
+class StoreFailed(Message):
+    """Reading the store failed; the text says why."""
+
+    error: str

@@ -1,0 +1,1 @@
+"""Report row builders and writers (Rich, CSV, JSON, XLSX); no Textual."""
