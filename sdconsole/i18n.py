@@ -9,6 +9,7 @@ LANG), else English.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import os
 from pathlib import Path
@@ -58,6 +59,17 @@ def set_language(language: str | None) -> str:
 def current_language() -> str:
     """The language now in use."""
     return _language
+
+
+@functools.cache
+def _catalogue(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+
+
+def translate_to(language: str, message: str) -> str:
+    """Translate `message` into `language` whatever the UI speaks: text that goes to a client."""
+    code = language.split("_")[0].lower()
+    return _catalogue(code if code in LANGUAGES else "en").gettext(message)
 
 
 def _(message: str) -> str:

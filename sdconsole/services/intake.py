@@ -33,7 +33,7 @@ from sdconsole.domain.model import (
 from sdconsole.domain.priority import priority_for
 from sdconsole.domain.sla import queue_due
 from sdconsole.domain.text import clean_body, clean_line, safe_filename
-from sdconsole.i18n import _
+from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import sla as sla_service
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
@@ -78,10 +78,27 @@ class IngestResult:
 class IntakeService:
     """Turns `InboundMessage`s into tickets and thread entries."""
 
-    def __init__(self, store: Store, clock: Clock, classifier: Classifier | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        classifier: Classifier | None = None,
+        *,
+        client_language: str = "ru",
+    ) -> None:
+        """
+        Args:
+            store: where tickets are kept.
+            clock: the time source.
+            classifier: suggests a category; default: keyword rules from the category table.
+            client_language: the language of automatic answers to clients (not the UI's).
+        """
         self.store = store
         self.clock = clock
+        self.client_language = client_language
         self._classifier = classifier
+        self._keyword_rules: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self._keyword_classifier: Classifier | None = None
 
     def ingest(self, message: InboundMessage) -> IngestResult:
         """Run one input through the pipeline; idempotent per (channel, idempotency key)."""
@@ -151,12 +168,13 @@ class IntakeService:
         related: Ticket | None = None
         if ticket is not None and ticket.status in (Status.CLOSED, Status.CANCELLED):
             related, ticket = ticket, None
+        contact = self._contact(session, message)
         outcome = Outcome.APPENDED
         if ticket is None:
-            ticket = self._new_ticket(session, message)
+            ticket = self._new_ticket(session, message, contact)
             outcome = Outcome.CREATED
         assert ticket.id is not None
-        entry = self._add_message(session, ticket, message)
+        entry = self._add_message(session, ticket, message, contact)
         if outcome == Outcome.CREATED:
             if related is not None:
                 session.add(
@@ -190,9 +208,10 @@ class IntakeService:
                     return ticket
         return None
 
-    def _new_ticket(self, session: Session, message: InboundMessage) -> Ticket:
+    def _new_ticket(
+        self, session: Session, message: InboundMessage, contact: Contact | None
+    ) -> Ticket:
         now = self.clock.now()
-        contact = self._contact(session, message)
         site_id = message.site_id
         if site_id is None and contact is not None:
             owner = session.get(Client, contact.client_id)
@@ -279,16 +298,28 @@ class IntakeService:
     def _category(self, session: Session, message: InboundMessage) -> Category | None:
         if message.category_code:
             return repositories.category_by_code(session=session, code=message.category_code)
-        classifier = self._classifier or KeywordClassifier.from_rows(
-            session.execute(select(Category.code, Category.keywords)).all()
-        )
+        classifier = self._classifier or self._keywords(session)
         suggestions = classifier.classify(f"{message.subject}\n{message.body}")
         if suggestions and suggestions[0].confidence >= CLASSIFY_THRESHOLD:
             return repositories.category_by_code(session=session, code=suggestions[0].code)
         return None
 
-    def _add_message(self, session: Session, ticket: Ticket, message: InboundMessage) -> Message:
-        contact = self._contact(session, message)
+    def _keywords(self, session: Session) -> Classifier:
+        """The category table's keyword rules, rebuilt only when the table changed."""
+        rules = tuple(
+            (code, tuple(keywords or ()))
+            for code, keywords in session.execute(
+                select(Category.code, Category.keywords).order_by(Category.code)
+            )
+        )
+        if self._keyword_classifier is None or rules != self._keyword_rules:
+            self._keyword_classifier = KeywordClassifier.from_rows(rules)
+            self._keyword_rules = rules
+        return self._keyword_classifier
+
+    def _add_message(
+        self, session: Session, ticket: Ticket, message: InboundMessage, contact: Contact | None
+    ) -> Message:
         sender = message.sender
         author = clean_line(sender.name) or sender.email or sender.phone or sender.telegram_id
         entry = Message(
@@ -340,11 +371,11 @@ class IntakeService:
             return
         status = Status(ticket.status)
         if status in (Status.WAITING_CLIENT, Status.RESOLVED):
-            # The client answered: the ball is back with us.
+            # The client answered: the ball is back with us. An answer to a resolved ticket
+            # says the fix did not hold, so it reopens, as an engineer's reopen would.
             if ticket.paused_at is not None:
                 sla_service.resume(session, ticket, now)
             ticket.status = Status.OPEN.value
-            ticket.resolved_at = None
             ticket.due_at = queue_due(
                 response_due=ticket.response_due_at,
                 resolution_due=ticket.resolution_due_at,
@@ -362,6 +393,22 @@ class IntakeService:
                     details={"by": "client"},
                 )
             )
+            if status == Status.RESOLVED:
+                session.add(
+                    Event(
+                        ticket_id=ticket.id,
+                        at=now,
+                        actor_id=None,
+                        kind=EventKind.REOPENED.value,
+                        before=status.value,
+                        after=Status.OPEN.value,
+                        details={"by": "client", "message": entry.id},
+                    )
+                )
+                ticket.resolved_at = None
+                ticket.resolution_code = None
+                ticket.resolution_text = None
+                ticket.resolution_breached = False
         ticket.updated_at = now
 
     def _acknowledge(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
@@ -375,9 +422,10 @@ class IntakeService:
                 kind=MessageKind.OUTBOUND.value,
                 channel=message.channel.value,
                 author_name=SYSTEM.login,
-                body=_("Your request is registered as {tag}. An engineer will answer soon.").format(
-                    tag=ticket_tag(ticket.id)
-                ),
+                body=translate_to(
+                    self.client_language,
+                    N_("Your request is registered as {tag}. An engineer will answer soon."),
+                ).format(tag=ticket_tag(ticket.id)),
                 created_at=self.clock.now(),
                 is_auto=True,
                 delivery_state=DeliveryState.QUEUED.value,

@@ -140,6 +140,27 @@ class TicketService:
         self._refresh_due(ticket)
         self._event(session, ticket, actor, EventKind.STATUS, current.value, target.value)
 
+    def _first_response(
+        self, session: Session, ticket: Ticket, actor: Actor, **details: Any
+    ) -> None:
+        """Stop the first-response clock now (once per ticket)."""
+        if ticket.first_response_at is not None:
+            return
+        now = self.clock.now()
+        ticket.first_response_at = now
+        ticket.response_breached = bool(ticket.response_due_at and now > ticket.response_due_at)
+        self._event(
+            session, ticket, actor, EventKind.FIRST_RESPONSE, after=now.isoformat(), **details
+        )
+        self._refresh_due(ticket)
+
+    def _react(self, session: Session, ticket: Ticket, actor: Actor, how: str) -> None:
+        """On a monitoring ticket no client wrote to us, so the first human action on it (take,
+        assign to oneself, a status change) is the reaction; the robot's own notes never are."""
+        if actor.is_system or ticket.channel != ChannelKind.MONITORING.value:
+            return
+        self._first_response(session, ticket, actor, reaction=how)
+
     def _start_work(self, session: Session, ticket: Ticket, actor: Actor) -> None:
         """An engineer's first action moves a new ticket to open."""
         if ticket.status == Status.NEW and not actor.is_system:
@@ -167,6 +188,7 @@ class TicketService:
                 _require_open(ticket)
                 ticket.assignee_id = actor.engineer_id
                 self._event(session, ticket, actor, EventKind.ASSIGNEE, None, actor.login)
+                self._react(session, ticket, actor, "take")
                 self._start_work(session, ticket, actor)
             return ticket.version
         except Conflict as error:
@@ -215,6 +237,8 @@ class TicketService:
             self._event(
                 session, ticket, actor, EventKind.ASSIGNEE, before, target.login if target else None
             )
+            if target is not None and target.id == actor.engineer_id:
+                self._react(session, ticket, actor, "take")
             self._start_work(session, ticket, actor)
         return ticket.version
 
@@ -261,13 +285,8 @@ class TicketService:
                 message_kind=MessageKind.OUTBOUND.value,
                 channel=channel.value,
             )
-            if ticket.first_response_at is None and channel.is_communication:
-                ticket.first_response_at = now
-                ticket.response_breached = bool(
-                    ticket.response_due_at and now > ticket.response_due_at
-                )
-                self._event(session, ticket, actor, EventKind.FIRST_RESPONSE, after=now.isoformat())
-                self._refresh_due(ticket)
+            if channel.is_communication:
+                self._first_response(session, ticket, actor)
             self._start_work(session, ticket, actor)
             assert message.id is not None
             return message.id
@@ -338,6 +357,7 @@ class TicketService:
             ):
                 raise IllegalTransition(N_("Use reopen to bring a finished ticket back."))
             self._set_status(session, ticket, actor, status)
+            self._react(session, ticket, actor, "status")
         return ticket.version
 
     def resolve(
@@ -603,7 +623,9 @@ class TicketService:
                     .values(ticket_id=target_id)
                 ).rowcount
                 now = self.clock.now()
+                before = source.status
                 source.status = Status.CLOSED.value
+                source.resolved_at = source.resolved_at or now
                 source.closed_at = now
                 source.resolution_code = "merged"
                 source.merged_into_id = target_id
@@ -621,6 +643,7 @@ class TicketService:
                         created_at=now,
                     )
                 )
+                self._event(session, source, actor, EventKind.STATUS, before, source.status)
                 self._event(
                     session,
                     source,

@@ -10,10 +10,19 @@ from sqlalchemy import func, select
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.intake import InboundAttachment
 from sdconsole.domain.model import MessageKind, Priority, Status
+from sdconsole.i18n import current_language, set_language
 from sdconsole.services.intake import IntakeService, Outcome
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store, repositories
-from sdconsole.storage.tables import Attachment, DeadLetter, Event, Inbound, Message, Ticket
+from sdconsole.storage.tables import (
+    Attachment,
+    Category,
+    DeadLetter,
+    Event,
+    Inbound,
+    Message,
+    Ticket,
+)
 from tests.conftest import add_engineer
 from tests.services.helpers import email, make_world
 
@@ -135,6 +144,76 @@ def test_reply_to_a_closed_ticket_opens_a_new_linked_one(
     again = intake.ingest(email("<c2@shop>", clock.now(), in_reply_to=("<c1@shop>",)))
     assert again.outcome is Outcome.CREATED
     assert again.ticket_id != first.ticket_id
+
+
+def test_client_reply_to_a_resolved_ticket_reopens_it_with_an_event(
+    store: Store, intake: IntakeService, clock: FixedClock
+) -> None:
+    engineer = add_engineer(store, "kozlov")
+    first = intake.ingest(email("<r1@shop>", clock.now()))
+    assert first.ticket_id is not None
+    tickets = TicketService(store, clock)
+    tickets.take(first.ticket_id, actor=engineer)
+    tickets.resolve(first.ticket_id, "printer.paper", "Заменили рулон", actor=engineer)
+    clock.advance(timedelta(minutes=30))
+    intake.ingest(email("<r2@shop>", clock.now(), in_reply_to=("<r1@shop>",)))
+    with store.reader() as session:
+        ticket = session.get(Ticket, first.ticket_id)
+        assert ticket is not None
+        assert ticket.status == Status.OPEN
+        assert (ticket.resolved_at, ticket.resolution_code, ticket.resolution_text) == (
+            None,
+            None,
+            None,
+        )
+        reopened = session.execute(
+            select(Event).where(Event.ticket_id == first.ticket_id, Event.kind == "reopened")
+        ).scalar_one()
+    assert reopened.actor_id is None
+    assert reopened.details["by"] == "client"
+
+
+def test_acknowledgement_speaks_the_clients_language_not_the_uis(
+    store: Store, clock: FixedClock
+) -> None:
+    make_world(store, clock.now())
+    previous = current_language()
+    set_language("en")
+    try:
+        IntakeService(store, clock).ingest(email("<lang1@shop>", clock.now()))
+        IntakeService(store, clock, client_language="en").ingest(
+            email("<lang2@shop>", clock.now(), subject="Другая касса")
+        )
+    finally:
+        set_language(previous)
+    with store.reader() as session:
+        bodies = session.execute(
+            select(Message.body).where(Message.is_auto).order_by(Message.id)
+        ).scalars()
+        russian, english = list(bodies)
+    assert russian.startswith("Ваше обращение зарегистрировано")
+    assert english.startswith("Your request is registered")
+
+
+def test_the_classifier_follows_category_edits(
+    store: Store, intake: IntakeService, clock: FixedClock
+) -> None:
+    first = intake.ingest(email("<k1@shop>", clock.now(), subject="Сканер молчит", body="-"))
+    with store.transaction() as session:
+        session.add(
+            Category(
+                code="scanner",
+                name_ru="Сканер",
+                name_en="Scanner",
+                line=1,
+                keywords=["сканер"],
+            )
+        )
+    second = intake.ingest(email("<k2@shop>", clock.now(), subject="Сканер молчит", body="-"))
+    with store.reader() as session:
+        assert session.get(Ticket, first.ticket_id).category_id is None
+        category = session.get(Ticket, second.ticket_id).category_id
+        assert session.get(Category, category).code == "scanner"
 
 
 def test_attachments_are_content_addressed_with_safe_names(

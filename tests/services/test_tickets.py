@@ -16,7 +16,8 @@ from sdconsole.domain.errors import (
     NotFound,
     PermissionDenied,
 )
-from sdconsole.domain.model import SYSTEM, Actor, Priority, Role, Status, SupportLine
+from sdconsole.domain.intake import InboundMessage, Sender
+from sdconsole.domain.model import SYSTEM, Actor, ChannelKind, Priority, Role, Status, SupportLine
 from sdconsole.services.intake import IntakeService
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store, repositories
@@ -232,6 +233,72 @@ def test_link_and_merge(
     assert sorted(links) == ["duplicate", "related"]
     with pytest.raises(InvalidInput):
         tickets.merge(ticket_id, ticket_id, actor=engineer)
+
+
+def test_merge_closes_the_duplicate_as_a_finished_ticket(
+    store: Store, tickets: TicketService, clock: FixedClock, ticket_id: int, engineer: Actor
+) -> None:
+    second = IntakeService(store, clock).ingest(email("<dup@shop>", clock.now()))
+    assert second.ticket_id is not None
+    clock.advance(timedelta(minutes=5))
+    tickets.merge(second.ticket_id, ticket_id, actor=engineer)
+    merged = load(store, second.ticket_id)
+    assert merged.resolved_at == merged.closed_at == clock.now()
+    assert merged.resolution_code == "merged"
+    assert event_kinds(store, second.ticket_id)[-2:] == ["status", "merged"]
+
+
+def monitoring_ticket(store: Store, clock: FixedClock) -> int:
+    world = make_world(store, clock.now())
+    alert = InboundMessage(
+        channel=ChannelKind.MONITORING,
+        idempotency_key="fn-expiry:9999078900001234",
+        received_at=clock.now(),
+        sender=Sender(name="monitoring"),
+        subject="ФН истекает через 3 дня",
+        body="ФН 9999078900001234: срок действия истекает 2026-11-26",
+        raw=b'{"check": "fn_expiry"}',
+        site_id=world.site_id,
+        thread_key="fn-expiry:9999078900001234",
+    )
+    result = IntakeService(store, clock).ingest(alert)
+    assert result.ticket_id is not None
+    return result.ticket_id
+
+
+def test_taking_a_monitoring_ticket_is_its_reaction(
+    store: Store, tickets: TicketService, clock: FixedClock, engineer: Actor
+) -> None:
+    ticket_id = monitoring_ticket(store, clock)
+    tickets.note(ticket_id, "Робот: проверка повторена", actor=SYSTEM)
+    assert load(store, ticket_id).first_response_at is None
+    clock.advance(timedelta(minutes=7))
+    tickets.take(ticket_id, actor=engineer)
+    ticket = load(store, ticket_id)
+    assert ticket.first_response_at == clock.now()
+    assert ticket.response_breached is False
+    assert "first_response" in event_kinds(store, ticket_id)
+    clock.advance(timedelta(minutes=7))
+    tickets.set_status(ticket_id, Status.WAITING_CLIENT, actor=engineer)
+    assert load(store, ticket_id).first_response_at == clock.now() - timedelta(minutes=7)
+
+
+def test_a_lead_assigning_someone_else_is_not_the_reaction(
+    store: Store, tickets: TicketService, clock: FixedClock, engineer: Actor, lead: Actor
+) -> None:
+    ticket_id = monitoring_ticket(store, clock)
+    tickets.assign(ticket_id, engineer.login, actor=lead)
+    assert load(store, ticket_id).first_response_at is None
+    tickets.set_status(ticket_id, Status.WAITING_VENDOR, actor=engineer)
+    assert load(store, ticket_id).first_response_at == clock.now()
+
+
+def test_taking_a_client_ticket_is_not_a_first_response(
+    store: Store, tickets: TicketService, ticket_id: int, engineer: Actor
+) -> None:
+    tickets.take(ticket_id, actor=engineer)
+    tickets.set_status(ticket_id, Status.WAITING_VENDOR, actor=engineer)
+    assert load(store, ticket_id).first_response_at is None
 
 
 def test_engineer_actions_need_an_engineer(tickets: TicketService, ticket_id: int) -> None:

@@ -1,77 +1,35 @@
-"""Provides `build_demo`: the deterministic demo store, built through the real services.
-
-The directory (clients, contacts, calendars, SLA plans, contracts, engineers, devices and the
-incident catalogue) is inserted as rows. Ninety days of history are then planned as timed steps
-(a shop writes, an engineer takes the ticket, answers, escalates, resolves) and replayed in time
-order through `IntakeService` and `TicketService` on a `FixedClock`, so threads, events and SLA
-fields are exactly what the services produce. Everything runs in one transaction.
+"""Provides `History`, the demo's ninety days of tickets, and `Thread`, one planned ticket.
+`History` plans every ticket as timed steps (a shop writes, an engineer takes the ticket, answers,
+escalates, resolves; monitoring raises alerts; fiscal drives run out and are replaced), drawing
+every random number while planning, then replays the steps in time order through
+`IntakeService` and `TicketService` on a `FixedClock`, so the store depends only on the seed and
+`now`.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from functools import partial
-from typing import TypeVar
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import func, select, update
-from sqlmodel import Session
 
 from sdconsole.classifier import KeywordClassifier
 from sdconsole.domain.clock import FixedClock
-from sdconsole.domain.errors import InvalidInput
-from sdconsole.domain.identifiers import (
-    INN10_WEIGHTS,
-    INN12_WEIGHTS_11,
-    INN12_WEIGHTS_12,
-    reg_number_check,
-)
 from sdconsole.domain.intake import InboundMessage, Sender, ticket_tag
-from sdconsole.domain.model import (
-    OPEN_STATUSES,
-    SYSTEM,
-    Actor,
-    ChannelKind,
-    ClientKind,
-    Priority,
-    Role,
-    Status,
-    SupportLine,
-)
+from sdconsole.domain.model import SYSTEM, ChannelKind, Priority, Status, SupportLine
 from sdconsole.domain.sla import DEFAULT_TARGETS
-from sdconsole.i18n import N_, _
 from sdconsole.resources.demo import threads as T
 from sdconsole.resources.demo import world as W
+from sdconsole.services.demo.world import DemoEngineer, Site, World
 from sdconsole.services.intake import IntakeService, Outcome
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
-from sdconsole.storage.tables import (
-    BusinessCalendar,
-    Category,
-    Client,
-    Contact,
-    Contract,
-    Device,
-    Engineer,
-    Event,
-    Message,
-    Rating,
-    SlaPlan,
-    SlaTarget,
-    Ticket,
-)
+from sdconsole.storage.tables import Client, Contact, Device, Ticket
 
-DEFAULT_TICKETS = 2100
-"""Tickets in the full demo; tests pass fewer."""
 HISTORY_DAYS = 90
-DEMO_LOGIN = W.DEMO_LOGIN
-DEMO_MARKER = "CH-AMBAR"
-"""External id of the first chain: its presence marks a store as a demo store."""
+"""Days of ticket history before `now`."""
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
 _CATS = {c.code: c for c in W.CATEGORIES}
@@ -83,515 +41,15 @@ _EMAIL, _TG, _PHONE, _MON = (
 )
 
 Action = Callable[[], object]
-_R = TypeVar("_R")
-
-
-@dataclass(frozen=True, slots=True)
-class DemoSummary:
-    """What `build_demo` put in the store."""
-
-    chains: int
-    legal_entities: int
-    sites: int
-    contacts: int
-    engineers: int
-    devices: int
-    cash_registers: int
-    categories: int
-    contracts: int
-    tickets: int
-    open_tickets: int
-    messages: int
-    events: int
-
-    def describe(self) -> str:
-        """One line for people."""
-        return _(
-            "Demo store: {tickets} tickets ({open} open), {sites} shops of {chains} chains, "
-            "{kkt} cash registers, {engineers} engineers."
-        ).format(
-            tickets=self.tickets,
-            open=self.open_tickets,
-            sites=self.sites,
-            chains=self.chains,
-            kkt=self.cash_registers,
-            engineers=self.engineers,
-        )
-
-
-def _inn(rng: random.Random, region: str, *, person: bool) -> str:
-    """A random ИНН of the region with valid check digits (12 digits for a person)."""
-    inn = region + "".join(rng.choice("0123456789") for _i in range(8 if person else 7))
-    for weights in (INN12_WEIGHTS_11, INN12_WEIGHTS_12) if person else (INN10_WEIGHTS,):
-        inn += str(sum(int(d) * w for d, w in zip(inn, weights, strict=True)) % 11 % 10)
-    return inn
-
-
-def _reg_number(sequence: str, inn: str, serial: str) -> str:
-    return sequence + reg_number_check(sequence, inn, serial)
-
-
-def inspect_store(store: Store) -> tuple[int, bool]:
-    """How many tickets a migrated store holds, and whether it is a demo store."""
-    with store.reader() as session:
-        tickets = session.execute(select(func.count()).select_from(Ticket)).scalar_one()
-        marker = session.execute(select(Client.id).where(Client.external_id == DEMO_MARKER))
-        return int(tickets), marker.first() is not None
-
-
-def build_demo(
-    store: Store,
-    *,
-    seed: int = 1,
-    now: datetime,
-    tickets: int = DEFAULT_TICKETS,
-    progress: Callable[[int, int], object] | None = None,
-) -> DemoSummary:
-    """Fill an empty, migrated store with the demo world and 90 days of ticket history.
-
-    Args:
-        store: the store; it must have no tickets.
-        seed: the random seed; the same seed and `now` give the same content.
-        now: the demo's present (aware); history ends here.
-        tickets: about how many tickets to make.
-        progress: called now and then with (steps done, steps in all) while history replays.
-
-    Raises:
-        InvalidInput: the store already has tickets.
-        ValueError: `now` is naive.
-    """
-    if now.tzinfo is None:
-        raise ValueError("build_demo needs an aware `now`")
-    now = now.astimezone(UTC).replace(microsecond=0)
-    rng = random.Random(seed)
-    with store.transaction() as session:
-        if session.execute(select(func.count()).select_from(Ticket)).scalar_one():
-            raise InvalidInput(
-                N_("The store {url} already has tickets; the demo needs an empty store."),
-                url=store.describe(),
-            )
-        world = _World(session, rng, now)
-        _History(store, world, tickets).replay(progress)
-        world.finish()
-        return _summary(session)
-
-
-def _summary(session: Session) -> DemoSummary:
-    def count(model: type, *where: object) -> int:
-        return int(
-            session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
-        )
-
-    return DemoSummary(
-        count(Client, Client.kind == ClientKind.CHAIN.value),
-        count(Client, Client.kind == ClientKind.LEGAL_ENTITY.value),
-        count(Client, Client.kind == ClientKind.SITE.value),
-        count(Contact),
-        count(Engineer),
-        count(Device),
-        count(Device, Device.kind == "kkt"),
-        count(Category),
-        count(Contract),
-        count(Ticket),
-        count(Ticket, Ticket.status.in_([s.value for s in OPEN_STATUSES])),
-        count(Message),
-        count(Event),
-    )
 
 
 @dataclass(slots=True)
-class _Site:
-    row: Client
-    chain: W.ChainSpec
-    city: W.City
-    path: list[int]
-    """Site, legal entity and chain ids: where contracts are looked up."""
-    street: str
-    contacts: list[Contact] = field(default_factory=list)
-    devices: dict[str, list[Device]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class _Eng:
-    spec: W.EngineerSpec
-    actor: Actor
-    row: Engineer
-    """Held so the session's weak identity map keeps it: services look engineers up often."""
-
-    @property
-    def words(self) -> dict[str, str]:
-        last, first, *_rest = self.spec.name.split()
-        female = self.spec.female
-        return {
-            "eng": first,
-            "eng_full": f"{first} {last}",
-            "a": "а" if female else "",
-            "asya": "ась" if female else "ся",
-        }
-
-
-class _World:
-    """The directory rows, inserted on construction, and the finishing touches after history."""
-
-    def __init__(self, session: Session, rng: random.Random, now: datetime) -> None:
-        self.session, self.rng, self.now, self.today = session, rng, now, now.date()
-        self._used: set[str] = set()
-        self.engineers = self._engineers()
-        cal: dict[str, int | None] = {}
-        for c in W.CALENDARS:
-            cal[c.code] = self._add(
-                BusinessCalendar(
-                    code=c.code,
-                    name=c.name,
-                    timezone=c.timezone,
-                    is_24x7=c.is_24x7,
-                    weekly=c.weekly,
-                    holidays=None if c.is_24x7 else "RU",
-                )
-            ).id
-        plans: dict[str, int] = {}
-        self.targets: dict[tuple[int, int], tuple[int, int]] = {}
-        for p in W.PLANS:
-            plan_id = (
-                self._add(
-                    SlaPlan(
-                        code=p.code,
-                        name=p.name,
-                        calendar_id=cal[p.calendar],
-                        pause_on_vendor=p.pause_on_vendor,
-                    )
-                ).id
-                or 0
-            )
-            plans[p.code] = plan_id
-            for prio, (response, resolution, on) in p.targets.items():
-                session.add(
-                    SlaTarget(
-                        plan_id=plan_id,
-                        priority=prio,
-                        response_minutes=response,
-                        resolution_minutes=resolution,
-                        calendar_id=cal[on] if on else None,
-                    )
-                )
-                self.targets[(plan_id, prio)] = (response, resolution)
-        self.categories: dict[str, Category] = {}
-        for spec in W.CATEGORIES:
-            parent = self.categories.get(spec.code.rpartition(".")[0])
-            self.categories[spec.code] = self._add(
-                Category(
-                    code=spec.code,
-                    parent_id=parent.id if parent else None,
-                    name_ru=spec.name_ru,
-                    name_en=spec.name_en,
-                    default_impact=spec.impact,
-                    default_urgency=spec.urgency,
-                    line=spec.line,
-                    team=spec.team,
-                    keywords=list(spec.keywords),
-                )
-            )
-        self.sites: list[_Site] = []
-        self.offices: dict[int, list[Contact]] = {}
-        self.clients: dict[str, Client] = {}
-        for chain in W.CHAINS:
-            self._chain(chain)
-        kkts = [d for s in self.sites if s.chain.utm or s.chain.server for d in s.devices["kkt"]]
-        for device in rng.sample(kkts, 4):  # drives that ran out: blocked registers
-            device.fn_valid_until = self.today - timedelta(days=rng.randint(1, 12))
-        self.contracts: list[Contract] = []
-        for deal in W.CONTRACTS:
-            self.contracts.append(
-                Contract(
-                    number=deal.number,
-                    client_id=self.clients[deal.holder].id,
-                    kind=deal.kind,
-                    valid_from=self.today + timedelta(days=deal.start),
-                    valid_to=None if deal.end is None else self.today + timedelta(days=deal.end),
-                    sla_plan_id=plans[deal.plan],
-                    categories=list(deal.categories),
-                    hours_per_month=None if deal.hours is None else Decimal(deal.hours),
-                    price=None if deal.price is None else Decimal(deal.price),
-                    notes=deal.notes,
-                )
-            )
-        session.add_all(self.contracts)
-        session.flush()
-
-    def _add(self, row: _R) -> _R:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
-    def unique(self, prefix: str, digits: int) -> str:
-        """A random number with this prefix, never handed out before."""
-        while True:
-            value = prefix + "".join(self.rng.choice("0123456789") for _i in range(digits))
-            if value not in self._used:
-                self._used.add(value)
-                return value
-
-    def _engineers(self) -> list[_Eng]:
-        result = []
-        for i, s in enumerate(W.ENGINEERS, 1):
-            row = self._add(
-                Engineer(
-                    external_id=f"E-{i:03d}",
-                    login=s.login,
-                    name=s.name,
-                    email=f"{s.login}@{W.SUPPORT_DOMAIN}",
-                    role=s.role,
-                    lines=list(s.lines),
-                    teams=list(s.teams),
-                    skills=list(s.skills),
-                    telegram_id=s.telegram_id,
-                    timezone=s.timezone,
-                )
-            )
-            result.append(_Eng(s, Actor(row.id, row.login, Role(row.role), tuple(row.lines)), row))
-        return result
-
-    def _person(
-        self, client: Client, position: str, *, email: str | None = None, telegram: float = 0.0
-    ) -> Contact:
-        """A contact; ``email=""`` makes a personal address at the client's mail domain."""
-        rng = self.rng
-        female = rng.random() < 0.6
-        last = rng.choice(W.LAST_NAMES)
-        if female and last.endswith(("ов", "ев", "ёв", "ин", "ын")):
-            last += "а"
-        elif female and last.endswith("ий"):
-            last = last[:-2] + "ая"
-        root, male_end, female_end = rng.choice(W.PATRONYMIC_ROOTS)
-        first = rng.choice(W.FEMALE_FIRST if female else W.MALE_FIRST)
-        if email == "":
-            local = f"{first[0]}.{last}".lower().translate(W.TRANSLIT)
-            domain = (client.email or "").partition("@")[2]
-            email = f"{local}@{domain}"
-            while email in self._used:
-                email = f"{local}{rng.randint(2, 9)}@{domain}"
-        if email:
-            self._used.add(email)
-        return self._add(
-            Contact(
-                client_id=client.id or 0,
-                name=f"{last} {first} {root}{female_end if female else male_end}",
-                position=position,
-                email=email or None,
-                phone=self.unique("+79", 9),
-                telegram_id=self.unique("5", 9) if rng.random() < telegram else None,
-                created_at=client.created_at,
-            )
-        )
-
-    def _client(
-        self, kind: ClientKind, key: str, name: str, parent: Client | None, **fields: object
-    ) -> Client:
-        row = self._add(
-            Client(
-                external_id=key,
-                parent_id=parent.id if parent else None,
-                kind=kind.value,
-                name=name,
-                created_at=self.now - timedelta(days=self.rng.randint(400, 900)),
-                updated_at=self.now - timedelta(days=self.rng.randint(91, 300)),
-                **fields,
-            )
-        )
-        self.clients[key] = row
-        return row
-
-    def _chain(self, chain: W.ChainSpec) -> None:
-        rng = self.rng
-        head = self._client(
-            ClientKind.CHAIN,
-            f"CH-{chain.key}",
-            chain.name,
-            None,
-            email=f"info@{chain.domain}",
-            manager_id=self.engineers[1].actor.engineer_id,
-        )
-        self._person(head, W.CHAIN_CONTACT_TITLES[0], email="", telegram=0.5)
-        total = sum(n for legal in chain.legal for _c, n in legal.cities)
-        numbers = rng.sample(range(chain.numbers_from + 1, chain.numbers_from + 100), total)
-        for legal in chain.legal:
-            first_city = W.CITIES[legal.cities[0][0]]
-            region = first_city.region
-            inn = _inn(rng, region, person=legal.sole_trader)
-            entity = self._client(
-                ClientKind.LEGAL_ENTITY,
-                f"LE-{chain.key}-{legal.key}",
-                legal.name,
-                head,
-                inn=inn,
-                kpp=None if legal.sole_trader else f"{region}{rng.randint(1, 30):02d}01001",
-                address=self._address(first_city, rng.choice(W.STREETS)),
-                timezone=first_city.timezone,
-                email=f"office{legal.key}@{chain.domain}",
-                phone=self.unique("+7", 10),
-            )
-            self.offices[entity.id or 0] = [
-                self._person(entity, title, email="", telegram=0.3)
-                for title in rng.sample(W.LEGAL_CONTACT_TITLES, 2)
-            ]
-            ofd = rng.choice(W.OFD_NAMES)
-            for city_name, count in legal.cities:
-                for _i in range(count):
-                    self._site(chain, W.CITIES[city_name], entity, head, numbers.pop(0), inn, ofd)
-
-    def _address(self, city: W.City, street: str) -> str:
-        postcode = f"{self.rng.choice(city.postcodes)}{self.rng.randint(1, 99):03d}"
-        return f"{postcode}, г. {city.name}, {street}, д. {self.rng.randint(1, 140)}"
-
-    def _site(
-        self,
-        chain: W.ChainSpec,
-        city: W.City,
-        entity: Client,
-        head: Client,
-        number: int,
-        inn: str,
-        ofd: str,
-    ) -> None:
-        rng = self.rng
-        street = rng.choice(city.streets + W.STREETS)
-        row = self._client(
-            ClientKind.SITE,
-            f"S-{number:04d}",
-            f"{chain.shop} №{number} ({city.name}, {street})",
-            entity,
-            address=self._address(city, street),
-            timezone=city.timezone,
-            phone=self.unique("+7", 10),
-            email=f"shop{number}@{chain.domain}",
-        )
-        site = _Site(row, chain, city, [row.id or 0, entity.id or 0, head.id or 0], street)
-        site.contacts.append(self._person(row, chain.manager_title, email=row.email, telegram=0.5))
-        for title in rng.sample(W.SITE_CONTACT_TITLES, rng.randint(1, 2)):
-            site.contacts.append(self._person(row, title, telegram=0.6))
-        devices = []
-        for _i in range(rng.randint(*chain.kkt_per_site)):
-            model = rng.choice(chain.kkt_models)
-            spec = W.KKT_MODELS[model]
-            serial = self.unique(spec.serial_prefix, spec.serial_length - len(spec.serial_prefix))
-            left = rng.randint(1, chain.fn_lifetime_days)
-            devices.append(
-                Device(
-                    site_id=row.id or 0,
-                    kind="kkt",
-                    model=model,
-                    serial=serial,
-                    reg_number=_reg_number(self.unique("000", 7), inn, serial),
-                    firmware=rng.choice(spec.firmware),
-                    ffd="1.2" if rng.random() < 0.85 else "1.05",
-                    fn_serial=self.unique(W.FN_PREFIXES[chain.fn_model], 9),
-                    fn_model=chain.fn_model,
-                    fn_valid_until=self.today + timedelta(days=left),
-                    ofd_name=ofd,
-                    fn_registrations_left=rng.randint(6, 11),
-                    fn_memory_used_pct=round(
-                        (chain.fn_lifetime_days - left)
-                        / chain.fn_lifetime_days
-                        * rng.uniform(15, 70),
-                        1,
-                    ),
-                )
-            )
-        others = (
-            ("utm", "УТМ 4.2.0", int(chain.utm)),
-            ("server", "Сервер магазина, Frontol xPOS", int(chain.server)),
-            (
-                "scale",
-                rng.choice(("CAS CL5000J-IP", "Штрих-Принт М 15")),
-                rng.randint(*chain.scales),
-            ),
-        )
-        devices += [
-            Device(
-                site_id=row.id or 0,
-                kind=kind,
-                model=model,
-                serial=self.unique("0300", 8),
-                firmware="4.2.0" if kind == "utm" else None,
-            )
-            for kind, model, n in others
-            for _i in range(n)
-        ]
-        self.session.add_all(devices)
-        self.session.flush()
-        for device in devices:
-            device.external_id = f"D-{device.id:05d}"
-            site.devices.setdefault(device.kind, []).append(device)
-        self.sites.append(site)
-
-    def finish(self) -> None:
-        """Deliver the outbox, add ratings, retire engineers who left, set device health."""
-        s, rng, now = self.session, self.rng, self.now
-        s.flush()
-        m = Message.__table__.c
-        s.execute(
-            update(m.id.table)
-            .where(m.delivery_state == "queued", m.created_at < now - timedelta(minutes=2))
-            .values(delivery_state="sent", sent_at=m.created_at)
-        )
-        sent = list(
-            s.execute(
-                select(m.id)
-                .where(
-                    m.channel == "email",
-                    m.is_auto.is_(False),
-                    m.delivery_state == "sent",
-                    m.author_engineer_id.is_not(None),
-                )
-                .order_by(m.id)
-            ).scalars()
-        )
-        for message_id in rng.sample(sent, min(3, len(sent))):
-            s.execute(
-                update(m.id.table)
-                .where(m.id == message_id)
-                .values(
-                    delivery_state="failed",
-                    sent_at=None,
-                    delivery_error="550 5.1.1 Recipient address rejected: User unknown",
-                )
-            )
-        t = Ticket.__table__.c
-        closed = s.execute(
-            select(t.id, t.resolved_at, t.channel)
-            .where(t.status == "closed", t.resolution_code != "merged")
-            .order_by(t.id)
-        ).all()
-        for ticket_id, resolved_at, channel in closed:
-            if rng.random() < 0.4 and resolved_at is not None:
-                score = rng.choices((5, 4, 3, 2, 1), (70, 18, 6, 3, 3))[0]
-                s.add(
-                    Rating(
-                        ticket_id=ticket_id,
-                        score=score,
-                        comment=rng.choice(T.RATING_COMMENTS[score]),
-                        channel=None if channel == "monitoring" else channel,
-                        created_at=min(now, resolved_at + timedelta(hours=rng.randint(1, 20))),
-                    )
-                )
-        for eng in self.engineers:
-            if eng.spec.leaves_after_days is not None:
-                s.get_one(Engineer, eng.actor.engineer_id).is_active = False
-        for site in self.sites:
-            for device in (d for group in site.devices.values() for d in group):
-                left = (device.fn_valid_until - self.today).days if device.fn_valid_until else 999
-                device.health_state = "critical" if left <= 3 else "warning" if left <= 30 else "ok"
-                device.health_at = now - timedelta(minutes=rng.randint(1, 20))
-        s.flush()
-
-
-@dataclass(slots=True)
-class _Thread:
+class Thread:
     """One planned ticket: its cursor in time and who is involved."""
 
     plan: int
     t: datetime
-    site: _Site
+    site: Site
     contact: Contact | None
     channel: ChannelKind
     values: dict[str, str]
@@ -614,14 +72,14 @@ class _Thread:
         self.t = max(self.t + timedelta(minutes=1), at)
 
 
-class _History:
+class History:
     """Plans every ticket as timed steps, then replays them in time order through the services.
 
     Planning draws every random number; replaying draws none, so the store depends only on the
     seed and `now`. A step's closure reads a ticket's id only when it runs: ids come from intake.
     """
 
-    def __init__(self, store: Store, world: _World, tickets: int) -> None:
+    def __init__(self, store: Store, world: World, tickets: int) -> None:
         self.world, self.rng, self.now, self.session = world, world.rng, world.now, world.session
         self.start = self.now - timedelta(days=HISTORY_DAYS)
         self.clock = FixedClock(self.now)
@@ -636,7 +94,7 @@ class _History:
         self.rows: list[Ticket] = []
         self.busy: dict[str, datetime] = {}
         """Thread key → when its ticket leaves the queue: a chat holds one open ticket at a time."""
-        self.mail: list[tuple[_Thread, T.Scenario, int]] = []
+        self.mail: list[tuple[Thread, T.Scenario, int]] = []
         self.plans = 0
         self._plan(tickets)
 
@@ -689,7 +147,7 @@ class _History:
                 self._work(th, scenario, prio)
                 self._release(th)
 
-    def _moment(self, site: _Site | None, *, recent: bool) -> datetime:
+    def _moment(self, site: Site | None, *, recent: bool) -> datetime:
         rng = self.rng
         if recent:  # the live queue: more of it in the last hour
             return self.now - timedelta(minutes=int(rng.triangular(2, 8 * 60, 2)))
@@ -712,12 +170,12 @@ class _History:
     def _thread(
         self,
         at: datetime,
-        site: _Site,
+        site: Site,
         contact: Contact | None,
         channel: ChannelKind,
         extra: dict[str, tuple[str, ...]],
         device: Device | None = None,
-    ) -> _Thread:
+    ) -> Thread:
         rng = self.rng
         kkts = site.devices["kkt"]
         kkt = device if device is not None and device.kind == "kkt" else rng.choice(kkts)
@@ -747,19 +205,19 @@ class _History:
             "asya": "ся",
         } | {key: rng.choice(options) for key, options in extra.items()}
         self.plans += 1
-        return _Thread(self.plans, at, site, contact, channel, values, start=at)
+        return Thread(self.plans, at, site, contact, channel, values, start=at)
 
-    def _fmt(self, text: str, th: _Thread, eng: _Eng | None = None) -> str:
+    def _fmt(self, text: str, th: Thread, eng: DemoEngineer | None = None) -> str:
         return text.format(**(th.values | (eng.words if eng else {}) | {"line": str(th.line)}))
 
-    def _signature(self, th: _Thread) -> str:
+    def _signature(self, th: Thread) -> str:
         c = th.contact
         if c is None:
             return ""
         owner = self.session.get_one(Client, c.client_id).name
         return f"\n\n--\n{c.name}\n{c.position}\n{owner}\nтел. {c.phone}"
 
-    def _targets(self, th: _Thread, prio: int) -> tuple[int, int]:
+    def _targets(self, th: Thread, prio: int) -> tuple[int, int]:
         day = th.t.date()
         for client_id in th.site.path:  # as repositories.active_contract, without a query
             valid = [
@@ -781,8 +239,8 @@ class _History:
         return target * (r.uniform(1.05, 2.2) if r.random() < late else r.uniform(0.1, 0.8))
 
     def _engineer(
-        self, line: int, team: str | None, at: datetime, besides: _Eng | None = None
-    ) -> _Eng:
+        self, line: int, team: str | None, at: datetime, besides: DemoEngineer | None = None
+    ) -> DemoEngineer:
         pool = [
             e
             for e in self.world.engineers
@@ -796,12 +254,12 @@ class _History:
         skilled = [e for e in pool if team in e.spec.teams]
         return self.rng.choice(skilled or pool) if pool else besides or self.world.engineers[0]
 
-    def _lead(self, line: int) -> _Eng:
+    def _lead(self, line: int) -> DemoEngineer:
         return next(
             e for e in self.world.engineers if e.spec.role != "engineer" and line in e.spec.lines
         )
 
-    def _who(self, scenario: T.Scenario, site: _Site, at: datetime) -> tuple[Contact, ChannelKind]:
+    def _who(self, scenario: T.Scenario, site: Site, at: datetime) -> tuple[Contact, ChannelKind]:
         rng = self.rng
         if scenario.office and rng.random() < 0.4:
             return rng.choice(self.world.offices[site.path[1]]), _EMAIL
@@ -819,13 +277,13 @@ class _History:
             return rng.choice(site.contacts), _PHONE
         return site.contacts[0], _EMAIL
 
-    def _release(self, th: _Thread) -> None:
+    def _release(self, th: Thread) -> None:
         if th.key:
             self.busy[th.key] = th.left if th.left <= self.now else _NEVER
 
     # -- the kinds of tickets ----------------------------------------------------------------
 
-    def _request(self, scenario: T.Scenario, site: _Site, at: datetime) -> None:
+    def _request(self, scenario: T.Scenario, site: Site, at: datetime) -> None:
         rng = self.rng
         contact, channel = self._who(scenario, site, at)
         th = self._thread(at, site, contact, channel, scenario.values)
@@ -862,7 +320,7 @@ class _History:
                 self.mail.append((th, scenario, prio))
         self._release(th)
 
-    def _work(self, th: _Thread, sc: T.Scenario, prio: int) -> None:
+    def _work(self, th: Thread, sc: T.Scenario, prio: int) -> None:
         rng = self.rng
         category = _CATS[sc.category]
         th.line = category.line
@@ -935,7 +393,7 @@ class _History:
         th.wait(rng.uniform(24 * 60, 3 * 24 * 60))
         self._close(th)
 
-    def _duplicate(self, th: _Thread, sc: T.Scenario) -> None:
+    def _duplicate(self, th: Thread, sc: T.Scenario) -> None:
         """The shop calls again about the same problem; the engineer merges the new ticket."""
         rng = self.rng
         at = th.start + timedelta(minutes=rng.uniform(10, 40))
@@ -958,7 +416,7 @@ class _History:
             dup, lambda: self.svc.merge(self.ids[dup.plan], self.ids[target], actor=eng.actor)
         )
 
-    def _alert(self, check: T.Check, site: _Site, device: Device, at: datetime) -> None:
+    def _alert(self, check: T.Check, site: Site, device: Device, at: datetime) -> None:
         rng = self.rng
         key = f"health:{device.id}:{check.code}"
         if self.busy.get(key, self.start) > at:
@@ -992,9 +450,9 @@ class _History:
         self._close(th)
         self._release(th)
 
-    def _fn_candidates(self) -> list[tuple[Device, _Site, datetime, datetime | None]]:
+    def _fn_candidates(self) -> list[tuple[Device, Site, datetime, datetime | None]]:
         """Registers whose drive runs out within 30 days, or was replaced in the last 90."""
-        out: list[tuple[Device, _Site, datetime, datetime | None]] = []
+        out: list[tuple[Device, Site, datetime, datetime | None]] = []
         today = self.world.today
         for site in self.world.sites:
             lifetime = site.chain.fn_lifetime_days
@@ -1012,7 +470,7 @@ class _History:
                         out.append((device, site, alert, replaced))
         return out
 
-    def _fn(self, device: Device, site: _Site, alert: datetime, replaced: datetime | None) -> None:
+    def _fn(self, device: Device, site: Site, alert: datetime, replaced: datetime | None) -> None:
         """A FN_EXPIRY alert, a field visit and the drive's replacement (or still pending)."""
         rng, today = self.rng, self.world.today
         th = self._thread(alert, site, None, _MON, {}, device)
@@ -1061,13 +519,13 @@ class _History:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _add(self, th: _Thread, action: Action) -> None:
+    def _add(self, th: Thread, action: Action) -> None:
         self.steps.append((th.t, th.plan, th.seq, action))
         th.seq += 1
 
     def _inbound(
         self,
-        th: _Thread,
+        th: Thread,
         body: str,
         *,
         subject: str = "",
@@ -1141,15 +599,15 @@ class _History:
 
         self._add(th, run)
 
-    def _take(self, th: _Thread, eng: _Eng) -> None:
+    def _take(self, th: Thread, eng: DemoEngineer) -> None:
         plan = th.plan
         self._add(th, lambda: self.svc.take(self.ids[plan], actor=eng.actor))
 
-    def _assign(self, th: _Thread, lead: _Eng, eng: _Eng) -> None:
+    def _assign(self, th: Thread, lead: DemoEngineer, eng: DemoEngineer) -> None:
         plan = th.plan
         self._add(th, lambda: self.svc.assign(self.ids[plan], eng.spec.login, actor=lead.actor))
 
-    def _classify(self, th: _Thread, eng: _Eng, code: str, prio: int) -> None:
+    def _classify(self, th: Thread, eng: DemoEngineer, code: str, prio: int) -> None:
         """The engineer corrects what the classifier guessed, if it guessed otherwise."""
         plan, up, down = th.plan, self.rng.choice(T.PRIORITY_UP), self.rng.choice(T.PRIORITY_DOWN)
 
@@ -1167,7 +625,7 @@ class _History:
 
         self._add(th, run)
 
-    def _reply(self, th: _Thread, eng: _Eng, text: str) -> None:
+    def _reply(self, th: Thread, eng: DemoEngineer, text: str) -> None:
         content = self._fmt(text, th, eng)
         if th.channel == _MON:
             return self._note(th, eng, content)
@@ -1179,7 +637,7 @@ class _History:
         plan = th.plan
         self._add(th, lambda: self.svc.reply(self.ids[plan], content, actor=eng.actor))
 
-    def _priority(self, th: _Thread, eng: _Eng, prio: int, reason: str) -> None:
+    def _priority(self, th: Thread, eng: DemoEngineer, prio: int, reason: str) -> None:
         plan = th.plan
         self._add(
             th,
@@ -1188,15 +646,17 @@ class _History:
             ),
         )
 
-    def _note(self, th: _Thread, eng: _Eng, text: str) -> None:
+    def _note(self, th: Thread, eng: DemoEngineer, text: str) -> None:
         plan, body = th.plan, self._fmt(text, th, eng)
         self._add(th, lambda: self.svc.note(self.ids[plan], body, actor=eng.actor))
 
-    def _status(self, th: _Thread, eng: _Eng, status: Status) -> None:
+    def _status(self, th: Thread, eng: DemoEngineer, status: Status) -> None:
         plan = th.plan
         self._add(th, lambda: self.svc.set_status(self.ids[plan], status, actor=eng.actor))
 
-    def _escalate(self, th: _Thread, eng: _Eng, line: int, team: str, reason: str) -> _Eng:
+    def _escalate(
+        self, th: Thread, eng: DemoEngineer, line: int, team: str, reason: str
+    ) -> DemoEngineer:
         """Hand the ticket up a line; returns the engineer who takes it there."""
         plan, lead, text = th.plan, self._lead(line), self._fmt(reason, th, eng)
         successor = self._engineer(line, team, th.t)
@@ -1215,18 +675,18 @@ class _History:
         self._take(th, successor)
         return successor
 
-    def _log(self, th: _Thread, eng: _Eng, minutes: int) -> None:
+    def _log(self, th: Thread, eng: DemoEngineer, minutes: int) -> None:
         plan, note = th.plan, self.rng.choice(T.TIME_NOTES)
         self._add(
             th, lambda: self.svc.log_time(self.ids[plan], minutes, actor=eng.actor, note=note)
         )
 
-    def _resolve(self, th: _Thread, eng: _Eng, resolution: tuple[str, str]) -> None:
+    def _resolve(self, th: Thread, eng: DemoEngineer, resolution: tuple[str, str]) -> None:
         plan, (code, text) = th.plan, resolution
         self._add(th, lambda: self.svc.resolve(self.ids[plan], code, text, actor=eng.actor))
         th.left, th.out = th.t, min(th.out, th.t)
 
-    def _close(self, th: _Thread) -> None:
+    def _close(self, th: Thread) -> None:
         plan = th.plan
         self._add(th, lambda: self.svc.close(self.ids[plan], actor=SYSTEM))
         th.closed = th.t
