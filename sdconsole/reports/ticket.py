@@ -31,7 +31,7 @@ def ticket_table(records: Sequence[dict[str, Any]]) -> Table:
         ("number", _("Number")),
         ("pri", _("Pri")),
         ("status", _("Status")),
-        ("place", _("Client / site")),
+        ("place", _("Site · client")),
         ("subject", _("Subject")),
         ("line", _("Line")),
         ("assignee", _("Assignee")),
@@ -46,7 +46,7 @@ def ticket_table(records: Sequence[dict[str, Any]]) -> Table:
             ratio=None if width else (2 if key == "subject" else 1),
         )
     for r in records:
-        place = " / ".join(x for x in (r["client"], r["site"]) if x)
+        place = " · ".join(x for x in (r["site"], r["client"]) if x)
         table.add_row(
             Text(r["number"]),
             Text(r["priority"]),

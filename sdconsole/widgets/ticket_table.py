@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from sdconsole.domain.model import Priority, Status
+from sdconsole.domain.model import OPEN_STATUSES, Priority, Status
 from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.domain.views import QueueRow
 from sdconsole.i18n import _
@@ -54,7 +54,6 @@ class TicketTable(DataTable[Text]):
         "number": 9,
         "priority": 3,
         "due": 8,
-        "status": 16,
         "line": 5,
         "assignee": 11,
         "age": 7,
@@ -79,7 +78,7 @@ class TicketTable(DataTable[Text]):
             ("subject", _("Subject")),
         ]
         if not compact:
-            columns.append(("client", _("Client / site")))
+            columns.append(("client", _("Site · client")))
         columns += [("status", _("Status")), ("line", _("Line")), ("assignee", _("Assignee"))]
         if not compact:
             columns.append(("age", _("Age")))
@@ -90,8 +89,10 @@ class TicketTable(DataTable[Text]):
         compact = self.size.width < self.COMPACT_BELOW
         columns = self._columns_for(compact)
         widths = dict(self.FIXED_WIDTHS)
+        # Wide enough for the longest status in the UI's language ("waiting for vendor").
+        widths["status"] = max(len(status.label) for status in OPEN_STATUSES)
         if compact:
-            widths["status"] = 13
+            widths["status"] = min(widths["status"], 13)
         fixed = sum(widths.get(key, 0) for key, _title in columns)
         free = max(12, self.size.width - fixed - 2 * len(columns) * self.cell_padding - 1)
         if compact:
@@ -143,7 +144,8 @@ class TicketTable(DataTable[Text]):
             Priority.P3: "",
             Priority.P4: "dim",
         }[row.priority]
-        place = row.client_name if not row.site_name else f"{row.client_name} / {row.site_name}"
+        # The shop first: it is what the engineer calls and visits; the client narrows it down.
+        place = f"{row.site_name} · {row.client_name}" if row.site_name else row.client_name
         age = int((now - row.received_at).total_seconds() // 60)
         if row.due_at >= PAUSED_DUE:
             due = Text(_("paused"), style="dim")

@@ -504,13 +504,23 @@ class History:
             self._note(th, eng, T.FN_WAIT_VENDOR)
             self._status(th, eng, Status.WAITING_VENDOR)
             return
-        if rng.random() < 0.3:
+        visit = replaced or self._morning(until - timedelta(days=rng.randint(1, 5)))
+        if replaced is None and rng.random() < 0.85:
+            # A planned job: the visit is booked with the shop, and the ticket waits for it
+            # with its clock paused instead of breaching for weeks.
+            th.wait(rng.uniform(30, 300))
+            th.values["visit_day"] = f"{visit:%d.%m.%Y}"
+            self._note(th, eng, T.FN_VISIT_BOOKED)
+            self._status(th, eng, Status.WAITING_CLIENT)
+            th.until(visit - timedelta(hours=2))
+            self._status(th, eng, Status.OPEN)
+        elif rng.random() < 0.3:
             th.wait(rng.uniform(60, 600))
             self._note(th, eng, T.FN_NOTES[1])
             self._status(th, eng, Status.WAITING_CLIENT)
-            th.until((replaced or self._morning(until)) - timedelta(hours=2))
+            th.until(visit - timedelta(hours=2))
             self._status(th, eng, Status.OPEN)
-        th.until(replaced or self._morning(until - timedelta(days=rng.randint(1, 5))))
+        th.until(visit)
         self._log(th, eng, rng.randint(60, 120))
         self._resolve(th, eng, T.FN_RESOLUTION)
         th.wait(rng.uniform(24 * 60, 2 * 24 * 60))
