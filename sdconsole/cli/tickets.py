@@ -277,12 +277,11 @@ def import_(
             }
         )
     else:
-        err_console.print(
+        typer.echo(
             _(
                 "{created} created, {appended} added to existing tickets, {duplicate} already "
                 "imported"
             ).format(
                 created=summary.created, appended=summary.appended, duplicate=summary.duplicate
-            ),
-            markup=False,
+            )
         )

@@ -53,6 +53,20 @@ def test_import_creates_tickets_once(
     assert rows[0].priority == 2
 
 
+def test_text_summary_is_data_on_stdout(
+    sqlite_store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    make_world(sqlite_store, clock.now())
+    path = tmp_path / "requests.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["--db", sqlite_store.url, "--lang", "en", "ticket", "import", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "2 created, 0 added to existing tickets, 0 already imported\n"
+    assert result.stderr == ""
+
+
 def test_a_bad_row_imports_nothing(sqlite_store: Store, clock: FixedClock, tmp_path: Path) -> None:
     make_world(sqlite_store, clock.now())
     path = tmp_path / "bad.csv"
