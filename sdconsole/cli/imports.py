@@ -1,9 +1,10 @@
-"""Provides `sdconsole import clients|contracts|devices|engineers FILE.csv` (1C exports).
+"""Provides `sdconsole import clients|contracts|devices|engineers|calendars|sla-plans FILE.csv`.
 
 Files are UTF-8 or Windows-1251, ``;`` or ``,`` delimited, with English or Russian column names
 (docs/import-formats.md). A file with any bad row writes nothing: every problem is printed on
 stderr as ``line N, column C: …`` and the command exits with code 2. Import contracts and devices
-after the clients they refer to, and clients after the engineers they name as managers.
+after the clients and SLA plans they refer to, clients after the engineers they name as managers,
+and SLA plans after their calendars.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from sdconsole.services.importing import ImportKind
 
 app = typer.Typer(
-    help="Import clients, contracts, devices and engineers from CSV.", no_args_is_help=True
+    help="Import clients, contracts, devices, engineers, calendars and SLA plans from CSV.",
+    no_args_is_help=True,
 )
 
 FileArg = Annotated[
@@ -120,3 +122,25 @@ def engineers(
     from sdconsole.services.importing import ImportKind
 
     _run(ctx, ImportKind.ENGINEERS, file, dry_run, fmt)
+
+
+@app.command("calendars")
+@handle_errors
+def calendars(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import business calendars (matched by code): weekly hours, zone, production calendar."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.CALENDARS, file, dry_run, fmt)
+
+
+@app.command("sla-plans")
+@handle_errors
+def sla_plans(
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+) -> None:
+    """Import SLA plans (matched by code): P1-P4 targets, their calendars, warning threshold."""
+    from sdconsole.services.importing import ImportKind
+
+    _run(ctx, ImportKind.SLA_PLANS, file, dry_run, fmt)

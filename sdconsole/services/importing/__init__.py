@@ -1,4 +1,6 @@
-"""Provides `ImportService`: CSV import of clients, contracts, devices and engineers (1C exports).
+"""Provides `ImportService`: CSV import of the directory (1C exports) and of SLA data.
+
+Kinds: clients, contracts, devices, engineers, business calendars and SLA plans.
 
 An import is all or nothing. Every row is checked first, on its own (`rows`) and then
 against the store and the rest of the file (references, duplicates, a site's time zone, the РН
@@ -23,10 +25,12 @@ from sdconsole.domain.clock import Clock
 from sdconsole.domain.errors import ImportFailed
 from sdconsole.i18n import N_
 from sdconsole.services.importing.columns import (
+    CALENDAR_COLUMNS,
     CLIENT_COLUMNS,
     CONTRACT_COLUMNS,
     DEVICE_COLUMNS,
     ENGINEER_COLUMNS,
+    SLA_PLAN_COLUMNS,
 )
 from sdconsole.services.importing.csv_table import (
     Columns,
@@ -53,6 +57,14 @@ from sdconsole.services.importing.rows import (
     device_row,
     engineer_row,
 )
+from sdconsole.services.importing.sla import (
+    calendar_row,
+    plan_calendars,
+    plan_sla_plans,
+    sla_plan_row,
+    write_calendars,
+    write_sla_plans,
+)
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Client, Contract, Device, Engineer
 
@@ -73,6 +85,8 @@ class ImportKind(StrEnum):
     CONTRACTS = "contracts"
     DEVICES = "devices"
     ENGINEERS = "engineers"
+    CALENDARS = "calendars"
+    SLA_PLANS = "sla-plans"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +153,7 @@ class ImportService:
         log = IssueLog(source, list(table.headers.values()))
         drafts = [d for row in table.rows if (d := check_row(RowReader(table, row, log)))]
         by_login = kind is ImportKind.ENGINEERS
-        key_column = "login" if by_login else "external_id"
+        key_column = _KEY_COLUMNS.get(kind, "external_id")
         drafts = drop_repeats(drafts, table.header(key_column), log, fold_case=by_login)
         session_scope: AbstractContextManager[Session] = (
             self.store.reader() if dry_run else self.store.transaction()
@@ -151,6 +165,10 @@ class ImportService:
                 now = self.clock.now()
                 if kind is ImportKind.CLIENTS:
                     _write_clients(session, steps, now)
+                elif kind is ImportKind.CALENDARS:
+                    write_calendars(session, steps)
+                elif kind is ImportKind.SLA_PLANS:
+                    write_sla_plans(session, steps)
                 else:
                     _write(session, _MODELS[kind], key_column, steps)
         created = sum(1 for s in steps if s.row is None)
@@ -201,6 +219,13 @@ _KINDS: dict[ImportKind, tuple[Columns, Callable[[RowReader], Draft | None], Pla
     ImportKind.CONTRACTS: (CONTRACT_COLUMNS, contract_row, plan_contracts),
     ImportKind.DEVICES: (DEVICE_COLUMNS, device_row, plan_devices),
     ImportKind.ENGINEERS: (ENGINEER_COLUMNS, engineer_row, plan_engineers),
+    ImportKind.CALENDARS: (CALENDAR_COLUMNS, calendar_row, plan_calendars),
+    ImportKind.SLA_PLANS: (SLA_PLAN_COLUMNS, sla_plan_row, plan_sla_plans),
+}
+_KEY_COLUMNS = {
+    ImportKind.ENGINEERS: "login",
+    ImportKind.CALENDARS: "code",
+    ImportKind.SLA_PLANS: "code",
 }
 _MODELS: dict[ImportKind, type[SQLModel]] = {
     ImportKind.CONTRACTS: Contract,

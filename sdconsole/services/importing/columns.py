@@ -103,6 +103,54 @@ ENGINEER_COLUMNS = Columns(
     required=("login", "name"),
 )
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+"""Calendar columns of the weekly schedule, ISO weekday 1 to 7."""
+
+CALENDAR_COLUMNS = Columns(
+    {
+        "code": ("код",),
+        "name": ("наименование", "название"),
+        "timezone": _TIMEZONE,
+        "round_the_clock": ("24x7", "24/7", "круглосуточно", "круглосуточный"),
+        "mon": ("пн", "понедельник", "monday"),
+        "tue": ("вт", "вторник", "tuesday"),
+        "wed": ("ср", "среда", "wednesday"),
+        "thu": ("чт", "четверг", "thursday"),
+        "fri": ("пт", "пятница", "friday"),
+        "sat": ("сб", "суббота", "saturday"),
+        "sun": ("вс", "воскресенье", "sunday"),
+        "holidays": ("праздники", "производственный календарь"),
+    },
+    required=("code", "name"),
+)
+
+PRIORITY_NUMBERS = (1, 2, 3, 4)
+SLA_PLAN_COLUMNS = Columns(
+    {
+        "code": ("код",),
+        "name": ("наименование", "название"),
+        "calendar": ("календарь",),
+        "warning_pct": ("предупреждение", "порог предупреждения", "предупреждение %"),
+        "pause_on_vendor": ("пауза на вендоре", "пауза при ожидании вендора"),
+        **{
+            f"p{n}_{target}": (f"p{n} {alias}", f"р{n} {alias}")
+            for n in PRIORITY_NUMBERS
+            for target, alias in (
+                ("registration", "регистрация"),
+                ("response", "реакция"),
+                ("resolution", "решение"),
+                ("calendar", "календарь"),
+            )
+        },
+    },
+    required=(
+        "code",
+        "name",
+        "calendar",
+        *(f"p{n}_{t}" for n in PRIORITY_NUMBERS for t in ("response", "resolution")),
+    ),
+)
+
 CLIENT_KINDS: Mapping[str, str] = {
     **dict.fromkeys(("chain", "сеть", "торговая сеть"), ClientKind.CHAIN.value),
     **dict.fromkeys(
