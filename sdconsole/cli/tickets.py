@@ -12,6 +12,7 @@ import typer
 
 from sdconsole.cli.common import err_console, handle_errors, print_json, state
 from sdconsole.domain.model import Priority, Status, parse_ticket_number, ticket_number
+from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.i18n import N_, _
 
 app = typer.Typer(help="Create, show and list tickets.", no_args_is_help=True)
@@ -221,7 +222,8 @@ def list_(
             "assignee": r["assignee"],
             "channel": r["channel"],
             "created_at": r["created_at"],
-            "due_at": r["due_at"],
+            # No clock runs on a finished or paused ticket: no deadline rather than year 9999.
+            "due_at": r["due_at"] if r["due_at"] != PAUSED_DUE else None,
         }
         for r in rows
     ]

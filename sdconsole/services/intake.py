@@ -31,7 +31,6 @@ from sdconsole.domain.model import (
     Status,
 )
 from sdconsole.domain.priority import priority_for
-from sdconsole.domain.sla import queue_due
 from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import sla as sla_service
@@ -263,13 +262,6 @@ class IntakeService:
         )
         session.add(ticket)
         session.flush()
-        sla_service.start(session, ticket)
-        ticket.due_at = queue_due(
-            response_due=ticket.response_due_at,
-            resolution_due=ticket.resolution_due_at,
-            responded=False,
-            paused=False,
-        )
         session.add(
             Event(
                 ticket_id=ticket.id,
@@ -285,6 +277,8 @@ class IntakeService:
                 },
             )
         )
+        session.flush()
+        sla_service.refresh(session, ticket, now)
         return ticket
 
     def _contact(self, session: Session, message: InboundMessage) -> Contact | None:
@@ -373,15 +367,7 @@ class IntakeService:
         if status in (Status.WAITING_CLIENT, Status.RESOLVED):
             # The client answered: the ball is back with us. An answer to a resolved ticket
             # says the fix did not hold, so it reopens, as an engineer's reopen would.
-            if ticket.paused_at is not None:
-                sla_service.resume(session, ticket, now)
             ticket.status = Status.OPEN.value
-            ticket.due_at = queue_due(
-                response_due=ticket.response_due_at,
-                resolution_due=ticket.resolution_due_at,
-                responded=ticket.first_response_at is not None,
-                paused=False,
-            )
             session.add(
                 Event(
                     ticket_id=ticket.id,
@@ -408,7 +394,7 @@ class IntakeService:
                 ticket.resolved_at = None
                 ticket.resolution_code = None
                 ticket.resolution_text = None
-                ticket.resolution_breached = False
+            sla_service.refresh(session, ticket, now)
         ticket.updated_at = now
 
     def _acknowledge(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:

@@ -1,90 +1,195 @@
-"""Provides the SLA clock bookkeeping on tickets: start, pause, resume and re-target.
+"""Provides the SLA bookkeeping on tickets: each ticket's clocks, replayed from its events.
 
-Targets come from the ticket's contract's SLA plan (per priority), else `DEFAULT_TARGETS`.
-Deadlines are computed on the plan's calendar; the clock arithmetic lives in `domain.sla`.
+`refresh(session, ticket, now)` reads the ticket's events (the audit trail is the source of truth),
+replays them through `domain.sla.replay` on the policy of the ticket's contract and writes the
+result to the ticket's SLA fields: the three deadlines, whether each clock breached, the working
+minutes to first response and to resolution, the pause, and `due_at`, which the queue sorts by.
+Every use case that changes a ticket calls it in the same transaction, so the stored fields are
+always those the history gives.
+
+The policy: the targets of the contract's SLA plan for each priority (else `DEFAULT_TARGETS`),
+measured on the plan's calendar or a priority's own, in the calendar's zone or else the shop's
+(else Moscow's); waiting for the client pauses, waiting for the vendor where the plan says so.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from sdconsole.domain.model import Priority, Status
+from sdconsole.domain.calendar import calendar_from_data
+from sdconsole.domain.model import EventKind, Priority, Status
 from sdconsole.domain.sla import (
+    DEFAULT_POLICY,
     DEFAULT_TARGETS,
     Calendar,
-    RoundTheClock,
+    Fact,
+    FactKind,
+    Policy,
+    SlaReading,
     Targets,
-    deadlines,
+    queue_due,
+    replay,
 )
-from sdconsole.storage.tables import Contract, SlaPlan, SlaTarget, Ticket
+from sdconsole.storage.tables import (
+    BusinessCalendar,
+    Client,
+    Contract,
+    Event,
+    SlaPlan,
+    SlaTarget,
+    Ticket,
+)
+
+DEFAULT_ZONE = "Europe/Moscow"
+"""The zone of a calendar without one, for a ticket without a shop."""
 
 
-def targets_for(session: Session, ticket: Ticket) -> tuple[Targets, Calendar]:
-    """The targets and calendar that apply to the ticket's priority."""
-    priority = Priority(ticket.priority)
-    if ticket.contract_id is not None:
-        row = session.execute(
-            select(SlaTarget)
-            .join(Contract, Contract.sla_plan_id == SlaTarget.plan_id)
-            .where(Contract.id == ticket.contract_id, SlaTarget.priority == int(priority))
-        ).scalar_one_or_none()
-        if row is not None:
-            targets = Targets(
-                row.registration_minutes, row.response_minutes, row.resolution_minutes
-            )
-            return targets, RoundTheClock()
-    return DEFAULT_TARGETS[priority], RoundTheClock()
+def policy_for(session: Session, ticket: Ticket) -> Policy:
+    """The SLA policy of the ticket's contract, in the ticket's shop's zone."""
+    if ticket.contract_id is None:
+        return DEFAULT_POLICY
+    plan = session.execute(
+        select(SlaPlan)
+        .join(Contract, Contract.sla_plan_id == SlaPlan.id)
+        .where(Contract.id == ticket.contract_id)
+    ).scalar_one_or_none()
+    if plan is None:
+        return DEFAULT_POLICY
+    zone = _site_zone(session, ticket.site_id)
+    rows = session.execute(select(SlaTarget).where(SlaTarget.plan_id == plan.id)).scalars()
+    by_priority = {row.priority: row for row in rows}
+    calendar_ids = {plan.calendar_id} | {
+        row.calendar_id for row in by_priority.values() if row.calendar_id is not None
+    }
+    calendars = {
+        row.id: _calendar(row, zone)
+        for row in session.execute(
+            select(BusinessCalendar).where(BusinessCalendar.id.in_(calendar_ids))
+        ).scalars()
+    }
+    targets: dict[Priority, Targets] = {}
+    per_priority: dict[Priority, Calendar] = {}
+    for priority in Priority:
+        row = by_priority.get(int(priority))
+        if row is None:
+            targets[priority] = DEFAULT_TARGETS[priority]
+            per_priority[priority] = calendars[plan.calendar_id]
+            continue
+        targets[priority] = Targets(
+            row.registration_minutes, row.response_minutes, row.resolution_minutes
+        )
+        per_priority[priority] = calendars[row.calendar_id or plan.calendar_id]
+    pausing = {Status.WAITING_CLIENT}
+    if plan.pause_on_vendor:
+        pausing.add(Status.WAITING_VENDOR)
+    return Policy(targets, per_priority, frozenset(pausing), plan.warning_pct)
 
 
-def pausing_statuses(session: Session, ticket: Ticket) -> frozenset[Status]:
-    """Statuses that stop the clocks: waiting for the client; for the vendor where the plan says."""
-    pauses = {Status.WAITING_CLIENT}
-    if ticket.contract_id is not None:
-        pause_on_vendor = session.execute(
-            select(SlaPlan.pause_on_vendor)
-            .join(Contract, Contract.sla_plan_id == SlaPlan.id)
-            .where(Contract.id == ticket.contract_id)
-        ).scalar_one_or_none()
-        if pause_on_vendor:
-            pauses.add(Status.WAITING_VENDOR)
-    return frozenset(pauses)
+def facts_for(events: Sequence[Event]) -> list[Fact]:
+    """The clock-relevant steps of a ticket's event trail."""
+    facts: list[Fact] = []
+    for event in events:
+        kind = EventKind(event.kind)
+        at = event.at
+        assert at is not None
+        if kind is EventKind.CREATED:
+            if (event.details or {}).get("category"):
+                facts.append(Fact(at, FactKind.CLASSIFIED))
+        elif kind is EventKind.CATEGORY and event.after is not None:
+            facts.append(Fact(at, FactKind.CLASSIFIED))
+        elif kind is EventKind.FIRST_RESPONSE:
+            facts.append(Fact(at, FactKind.RESPONDED))
+        elif kind is EventKind.STATUS and event.after is not None:
+            facts.append(Fact(at, FactKind.STATUS, status=Status(event.after)))
+        elif kind is EventKind.PRIORITY and event.after is not None:
+            facts.append(Fact(at, FactKind.PRIORITY, priority=Priority(int(event.after))))
+    return facts
 
 
-def start(session: Session, ticket: Ticket) -> None:
-    """Set the three deadlines from the moment the request was received."""
+def first_priority(ticket: Ticket, events: Sequence[Event]) -> Priority:
+    """The priority the ticket was received with: before its first priority change."""
+    for event in events:
+        if event.kind == EventKind.PRIORITY.value and event.before is not None:
+            return Priority(int(event.before))
+    return Priority(ticket.priority)
+
+
+def refresh(session: Session, ticket: Ticket, now: datetime) -> SlaReading:
+    """Replay the ticket's clocks up to `now` and store the result on the ticket."""
     assert ticket.received_at is not None
-    targets, calendar = targets_for(session, ticket)
-    due = deadlines(ticket.received_at, targets, calendar)
-    ticket.registration_due_at = due.registration
-    ticket.response_due_at = due.response
-    ticket.resolution_due_at = due.resolution
+    events = list(
+        session.execute(
+            select(Event).where(Event.ticket_id == ticket.id).order_by(Event.at, Event.id)
+        ).scalars()
+    )
+    reading = replay(
+        ticket.received_at,
+        first_priority(ticket, events),
+        facts_for(events),
+        policy_for(session, ticket),
+        now,
+    )
+    store_reading(ticket, reading)
+    return reading
 
 
-def retarget(session: Session, ticket: Ticket, now: datetime) -> None:
-    """After a priority change: the new targets count from the change, minus nothing already paused.
+def store_reading(ticket: Ticket, reading: SlaReading) -> None:
+    """Write a replay's result to the ticket's SLA fields."""
+    registration, response, resolution = reading
+    ticket.registration_due_at = registration.due_at
+    ticket.registered_at = registration.stopped_at
+    ticket.registration_breached = registration.breached
+    ticket.response_due_at = response.due_at
+    ticket.response_breached = response.breached
+    ticket.response_minutes = response.elapsed if response.stopped_at is not None else None
+    ticket.resolution_due_at = resolution.due_at
+    ticket.resolution_breached = resolution.breached
+    finished = Status(ticket.status) in (Status.RESOLVED, Status.CLOSED)
+    ticket.resolution_minutes = resolution.elapsed if finished else None
+    ticket.paused_at = reading.paused_since
+    ticket.paused_minutes = resolution.paused
+    ticket.due_at = queue_due(
+        response_due=response.due_at,
+        resolution_due=resolution.due_at if resolution.stopped_at is None else None,
+        responded=response.stopped_at is not None,
+        paused=reading.paused_since is not None,
+    )
 
-    A clock already stopped (responded) keeps its outcome; a running one gets the new target
-    measured from `now`.
-    """
-    targets, calendar = targets_for(session, ticket)
-    due = deadlines(now, targets, calendar)
-    if ticket.first_response_at is None:
-        ticket.response_due_at = due.response
-    if ticket.resolved_at is None:
-        ticket.resolution_due_at = due.resolution
+
+def _site_zone(session: Session, site_id: int | None) -> str:
+    if site_id is None:
+        return DEFAULT_ZONE
+    zone = session.execute(select(Client.timezone).where(Client.id == site_id)).scalar()
+    return zone or DEFAULT_ZONE
 
 
-def resume(session: Session, ticket: Ticket, now: datetime) -> None:
-    """End a pause: the running clocks' deadlines move by the paused working time."""
-    assert ticket.paused_at is not None
-    _, calendar = targets_for(session, ticket)
-    paused = calendar.minutes_between(ticket.paused_at, now)
-    ticket.paused_minutes += paused
-    if ticket.first_response_at is None and ticket.response_due_at is not None:
-        ticket.response_due_at = calendar.add_minutes(ticket.response_due_at, paused)
-    if ticket.resolution_due_at is not None:
-        ticket.resolution_due_at = calendar.add_minutes(ticket.resolution_due_at, paused)
-    ticket.paused_at = None
+def _calendar(row: BusinessCalendar, site_zone: str) -> Calendar:
+    return _cached_calendar(
+        row.timezone or site_zone,
+        row.is_24x7,
+        json.dumps(row.weekly, sort_keys=True),
+        row.holidays,
+        json.dumps(row.overrides, sort_keys=True, default=str),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_calendar(
+    zone: str, is_24x7: bool, weekly: str, holidays: str | None, overrides: str
+) -> Calendar:
+    """Calendars keep per-day caches: build each distinct one once per process."""
+    data: dict[str, Any] = json.loads(overrides)
+    return calendar_from_data(
+        timezone=zone,
+        is_24x7=is_24x7,
+        weekly=json.loads(weekly),
+        holidays=holidays,
+        overrides=data,
+    )

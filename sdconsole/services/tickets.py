@@ -37,7 +37,6 @@ from sdconsole.domain.model import (
     SupportLine,
     ticket_number,
 )
-from sdconsole.domain.sla import queue_due
 from sdconsole.domain.text import clean_body
 from sdconsole.domain.workflow import check_transition
 from sdconsole.i18n import N_
@@ -81,7 +80,9 @@ class TicketService:
                         number=_number(ticket_id),
                     )
                 yield session, ticket
-                ticket.updated_at = self.clock.now()
+                now = self.clock.now()
+                ticket.updated_at = now
+                sla_service.refresh(session, ticket, now)
                 session.flush()
         except StaleDataError:
             raise Conflict(
@@ -111,24 +112,11 @@ class TicketService:
             )
         )
 
-    def _refresh_due(self, ticket: Ticket) -> None:
-        ticket.due_at = queue_due(
-            response_due=ticket.response_due_at,
-            resolution_due=ticket.resolution_due_at,
-            responded=ticket.first_response_at is not None,
-            paused=ticket.paused_at is not None,
-        )
-
     def _set_status(self, session: Session, ticket: Ticket, actor: Actor, target: Status) -> None:
-        """Move through the state machine, pausing and resuming the SLA clocks."""
+        """Move through the state machine (the SLA clocks follow in `_edit`)."""
         current = Status(ticket.status)
         check_transition(current, target)
         now = self.clock.now()
-        pauses = sla_service.pausing_statuses(session, ticket)
-        if ticket.paused_at is not None and target not in pauses:
-            sla_service.resume(session, ticket, now)
-        elif ticket.paused_at is None and target in pauses:
-            ticket.paused_at = now
         ticket.status = target.value
         if target == Status.RESOLVED:
             ticket.resolved_at = now
@@ -137,7 +125,6 @@ class TicketService:
         if target == Status.OPEN and current in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
             ticket.resolved_at = None
             ticket.closed_at = None
-        self._refresh_due(ticket)
         self._event(session, ticket, actor, EventKind.STATUS, current.value, target.value)
 
     def _first_response(
@@ -148,11 +135,9 @@ class TicketService:
             return
         now = self.clock.now()
         ticket.first_response_at = now
-        ticket.response_breached = bool(ticket.response_due_at and now > ticket.response_due_at)
         self._event(
             session, ticket, actor, EventKind.FIRST_RESPONSE, after=now.isoformat(), **details
         )
-        self._refresh_due(ticket)
 
     def _react(self, session: Session, ticket: Ticket, actor: Actor, how: str) -> None:
         """On a monitoring ticket no client wrote to us, so the first human action on it (take,
@@ -380,8 +365,6 @@ class TicketService:
             self._set_status(session, ticket, actor, Status.RESOLVED)
             ticket.resolution_code = code
             ticket.resolution_text = clean_body(text) or None
-            if ticket.resolution_due_at is not None and ticket.resolved_at is not None:
-                ticket.resolution_breached = ticket.resolved_at > ticket.resolution_due_at
             self._event(
                 session, ticket, actor, EventKind.RESOLVED, after=code, text=ticket.resolution_text
             )
@@ -449,8 +432,6 @@ class TicketService:
             if before == priority:
                 return ticket.version
             ticket.priority = int(priority)
-            sla_service.retarget(session, ticket, self.clock.now())
-            self._refresh_due(ticket)
             self._event(
                 session,
                 ticket,
@@ -629,12 +610,21 @@ class TicketService:
                 source.closed_at = now
                 source.resolution_code = "merged"
                 source.merged_into_id = target_id
-                source.paused_at = None
                 source.updated_at = now
                 target.updated_at = now
                 if source.first_response_at and not target.first_response_at:
+                    # The client was answered on the duplicate: that answers the request.
                     target.first_response_at = source.first_response_at
-                    self._refresh_due(target)
+                    session.add(
+                        Event(
+                            ticket_id=target_id,
+                            at=source.first_response_at,
+                            actor_id=actor.engineer_id,
+                            kind=EventKind.FIRST_RESPONSE.value,
+                            after=source.first_response_at.isoformat(),
+                            details={"from": _number(source_id)},
+                        )
+                    )
                 session.add(
                     TicketLink(
                         ticket_id=source_id,
@@ -661,6 +651,8 @@ class TicketService:
                     messages=moved,
                     inverse=True,
                 )
+                sla_service.refresh(session, source, now)
+                sla_service.refresh(session, target, now)
                 session.flush()
         except StaleDataError:
             raise Conflict(N_("One of the tickets was changed meanwhile; try again.")) from None

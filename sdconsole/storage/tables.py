@@ -304,8 +304,18 @@ class Ticket(SQLModel, table=True):
     due_at: datetime | None = _ts(nullable=False)
     paused_at: datetime | None = _ts()
     paused_minutes: int = 0
+    """Working minutes the resolution clock stood paused."""
+    registered_at: datetime | None = _ts()
+    """When the request was registered and classified: the registration clock's stop."""
+    registration_breached: bool = False
     response_breached: bool = False
     resolution_breached: bool = False
+    response_minutes: int | None = None
+    """Working minutes from receipt to the first response, pauses excluded (once responded)."""
+    resolution_minutes: int | None = None
+    """Working minutes from receipt to resolution, pauses excluded (once resolved)."""
+    sla_alerts: int = 0
+    """Warning and breach events already recorded, as `domain.sla.Alert` bits: once per clock."""
     resolution_code: str | None = Field(default=None, max_length=64)
     resolution_text: str | None = Field(default=None, sa_type=Text)
     merged_into_id: int | None = _fk("ticket.id", index=False)

@@ -160,6 +160,31 @@ def test_waiting_for_client_pauses_and_shifts_the_deadline(
     assert ticket.resolution_due_at == due + timedelta(minutes=45)
 
 
+def test_sla_fields_are_kept_in_step_with_every_event(
+    store: Store, tickets: TicketService, clock: FixedClock, ticket_id: int, engineer: Actor
+) -> None:
+    # The world's plan: P1 15/240, P2 30/480, P3 120/1440 minutes, round the clock.
+    received = load(store, ticket_id).received_at
+    assert received is not None
+    clock.advance(timedelta(minutes=10))
+    tickets.set_priority(ticket_id, Priority.P3, actor=engineer, reason="Не срочно")
+    ticket = load(store, ticket_id)
+    assert ticket.response_due_at == clock.now() + timedelta(minutes=120)
+    assert ticket.due_at == ticket.response_due_at
+    clock.advance(timedelta(minutes=20))
+    tickets.reply(ticket_id, "Проверьте рулон, пожалуйста.", actor=engineer)
+    ticket = load(store, ticket_id)
+    assert ticket.response_minutes == int((clock.now() - received).total_seconds() // 60)
+    assert ticket.due_at == ticket.resolution_due_at
+    clock.advance(timedelta(hours=1))
+    tickets.resolve(ticket_id, "printer.paper", actor=engineer)
+    ticket = load(store, ticket_id)
+    assert ticket.resolution_minutes == int((clock.now() - received).total_seconds() // 60)
+    assert not ticket.resolution_breached
+    tickets.reopen(ticket_id, "Снова не печатает", actor=engineer)
+    assert load(store, ticket_id).resolution_minutes is None
+
+
 def test_status_changes_follow_the_state_machine(
     store: Store, tickets: TicketService, ticket_id: int, engineer: Actor
 ) -> None:
