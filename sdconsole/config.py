@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdconsole import locations
+from sdconsole.domain.errors import InvalidInput
+from sdconsole.i18n import N_
 
 
 class Settings(BaseSettings):
@@ -27,7 +29,7 @@ class Settings(BaseSettings):
     """Store URL: ``sqlite:///path.db`` (default, under the XDG data folder) or
     ``postgresql://user@host/db`` for a team's shared store."""
 
-    language: str | None = None
+    language: Literal["ru", "en"] | None = None
     """UI language, ``ru`` or ``en``; unset means from LANG."""
 
     user: str | None = None
@@ -59,9 +61,25 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self.path = locations.config_file()
         self.data: dict[str, Any] = {}
-        if self.path.is_file():
-            with self.path.open("rb") as handle:
+        if not self.path.is_file():
+            return
+        with self.path.open("rb") as handle:
+            try:
                 self.data = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as error:
+                raise InvalidInput(
+                    N_("The config file {path} is not valid TOML: {detail}"),
+                    path=str(self.path),
+                    detail=str(error),
+                ) from None
+        unknown = sorted(set(self.data) - set(settings_cls.model_fields))
+        if unknown:
+            raise InvalidInput(
+                N_("The config file {path} has unknown settings: {names}; known are: {known}"),
+                path=str(self.path),
+                names=", ".join(unknown),
+                known=", ".join(settings_cls.model_fields),
+            )
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
@@ -73,5 +91,16 @@ class _TomlFileSource(PydanticBaseSettingsSource):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings; `overrides` (from command-line options) win when not None."""
-    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    """Read the settings; `overrides` (from command-line options) win when not None.
+
+    Raises:
+        InvalidInput: a bad config file, or a setting with a bad value (named with its source).
+    """
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise InvalidInput(N_("Bad setting: {detail}"), detail=problems) from None

@@ -2,7 +2,8 @@
 
 Exit codes (documented in docs/cli.md): 0 success; 1 unexpected error; 2 bad input or usage;
 3 illegal status change; 4 not found; 5 permission denied; 6 conflict (changed by someone else,
-already taken); 7 the store is not ready (run ``sdconsole db upgrade``).
+already taken); 7 the store is not ready (run ``sdconsole db upgrade``); 8 the store cannot be
+reached or opened.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
@@ -31,10 +32,33 @@ if TYPE_CHECKING:
 
 EXIT_STORE_NOT_READY = 7
 
+
+class TextFormat(StrEnum):
+    """``--format`` of commands that print a summary or a record."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class TableFormat(StrEnum):
+    """``--format`` of commands that print rows."""
+
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+class ConfigFormat(StrEnum):
+    """``--format`` of ``config show``."""
+
+    TOML = "toml"
+    JSON = "json"
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 """Diagnostics go to stderr; stdout is for data."""
 
 
@@ -113,10 +137,24 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import DBAPIError
+
+        from sdconsole.domain.errors import StoreUnreachable
+        from sdconsole.i18n import N_
         from sdconsole.storage import StoreNotReady
 
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except DBAPIError as error:
+                if not error.connection_invalidated and not _is_connect_error(error):
+                    raise
+                # The first line says what went wrong ("Connection refused", "unable to open
+                # database file"); the rest is SQLAlchemy's statement and links.
+                detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+                raise StoreUnreachable(
+                    N_("cannot open the store: {detail}"), detail=detail
+                ) from None
         except SdError as error:
             err_console.print(_("error:"), str(error), markup=False)
             raise typer.Exit(error.exit_code) from None
@@ -133,6 +171,13 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _is_connect_error(error: Exception) -> bool:
+    """Whether a database error happened while connecting (not while running a statement)."""
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(error, OperationalError) and getattr(error, "statement", None) is None
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert records for ``--format json``: datetimes as ISO 8601 UTC, enums as values."""
     if isinstance(value, dict):
@@ -140,7 +185,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return value.isoformat(timespec="seconds").replace("+00:00", "Z")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Enum):

@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
-from sdconsole.cli.common import print_json, state
+from sdconsole.cli.common import ConfigFormat, handle_errors, print_json, state
 
 app = typer.Typer(help="Show the settings in force.", no_args_is_help=True)
 
 
 @app.command("show")
+@handle_errors
 def show(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", help="toml or json.")] = "toml",
+    fmt: Annotated[
+        ConfigFormat, typer.Option("--format", help="toml or json.")
+    ] = ConfigFormat.TOML,
 ) -> None:
     """Print the settings in force (config file, environment, options); passwords hidden."""
     from sqlalchemy.engine import make_url

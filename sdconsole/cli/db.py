@@ -34,8 +34,13 @@ def status(ctx: typer.Context) -> None:
         head = migrate.head_revision(store.engine)
     finally:
         store.dispose()
-    typer.echo(f"{current or '-'} {head}")
+    typer.echo(
+        _("Store {url}: schema revision {current}, newest {head}.").format(
+            url=store.describe(), current=current or _("none"), head=head
+        )
+    )
     if current != head:
+        err_console.print(_("The store is behind; run: sdconsole db upgrade"), markup=False)
         raise typer.Exit(7)
 
 

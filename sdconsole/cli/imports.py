@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sdconsole.cli.common import err_console, handle_errors, print_json, state
-from sdconsole.i18n import N_, _
+from sdconsole.cli.common import TextFormat, err_console, handle_errors, print_json, state
+from sdconsole.i18n import _
 
 if TYPE_CHECKING:
     from sdconsole.services.importing import ImportKind
@@ -40,16 +40,13 @@ DryRunOpt = Annotated[
     bool,
     typer.Option("--dry-run", help="Check the file and count what would change; write nothing."),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", help="text or json.")]
+FormatOpt = Annotated[TextFormat, typer.Option("--format", help="text or json.")]
 
 
-def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: str) -> None:
+def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: TextFormat) -> None:
     """Import one file and print its summary; print every problem and exit 2 when it has any."""
-    from sdconsole.domain.errors import InvalidInput
     from sdconsole.services.importing import ImportRowsFailed, ImportService
 
-    if fmt not in ("text", "json"):
-        raise InvalidInput(N_("Unknown format {value}; use text or json."), value=fmt)
     cli = state(ctx)
     service = ImportService(cli.store(), cli.clock())
     try:
@@ -83,7 +80,7 @@ def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: s
 @app.command("clients")
 @handle_errors
 def clients(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import the client tree: chains, legal entities and sites (shops)."""
     from sdconsole.services.importing import ImportKind
@@ -94,7 +91,7 @@ def clients(
 @app.command("contracts")
 @handle_errors
 def contracts(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import support contracts (their clients and SLA plans must exist)."""
     from sdconsole.services.importing import ImportKind
@@ -105,7 +102,7 @@ def contracts(
 @app.command("devices")
 @handle_errors
 def devices(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import equipment at sites: cash registers with fiscal-drive data, POS, UTM and more."""
     from sdconsole.services.importing import ImportKind
@@ -116,7 +113,7 @@ def devices(
 @app.command("engineers")
 @handle_errors
 def engineers(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import engineers (matched by login): role, lines, teams, skills, Telegram id."""
     from sdconsole.services.importing import ImportKind
@@ -127,7 +124,7 @@ def engineers(
 @app.command("calendars")
 @handle_errors
 def calendars(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import business calendars (matched by code): weekly hours, zone, production calendar."""
     from sdconsole.services.importing import ImportKind
@@ -138,7 +135,7 @@ def calendars(
 @app.command("sla-plans")
 @handle_errors
 def sla_plans(
-    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = "text"
+    ctx: typer.Context, file: FileArg, dry_run: DryRunOpt = False, fmt: FormatOpt = TextFormat.TEXT
 ) -> None:
     """Import SLA plans (matched by code): P1-P4 targets, their calendars, warning threshold."""
     from sdconsole.services.importing import ImportKind

@@ -29,6 +29,7 @@ app.command("demo")(demo_cli.demo)
 
 
 @app.callback(invoke_without_command=True)
+@handle_errors
 def main(
     ctx: typer.Context,
     db: Annotated[

@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from sdconsole.cli.common import err_console, handle_errors, print_json, state
+from sdconsole.cli.common import (
+    TableFormat,
+    TextFormat,
+    err_console,
+    handle_errors,
+    print_json,
+    state,
+)
 from sdconsole.domain.model import Priority, Status, parse_ticket_number, ticket_number
 from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.i18n import N_, _
@@ -51,10 +58,14 @@ def new(
         str | None,
         typer.Option(help="Idempotency key of this submission; repeating it never duplicates."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.TEXT,
 ) -> None:
     """Register a request taken by phone (the phone-call form); prints the new ticket's number."""
     from sdconsole.domain.errors import InvalidInput, NotFound
+    from sdconsole.domain.text import clean_line
+
+    if not clean_line(subject):
+        raise InvalidInput(N_("A subject is required: one line saying what the caller needs."))
     from sdconsole.domain.intake import InboundMessage, Sender
     from sdconsole.domain.model import ChannelKind, ClientKind
     from sdconsole.services.intake import IntakeService, Outcome
@@ -132,7 +143,7 @@ def new(
 def show(
     ctx: typer.Context,
     number: Annotated[str, typer.Argument(help="Ticket number, e.g. SD-000123 or 123.")],
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.TEXT,
 ) -> None:
     """Print a ticket with its thread and history."""
     from dataclasses import asdict
@@ -171,7 +182,9 @@ def list_(
     ] = None,
     assignee: Annotated[str | None, typer.Option(help="Engineer login.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="table, json or csv.")
+    ] = TableFormat.TABLE,
 ) -> None:
     """List tickets, newest first."""
     from sdconsole.domain.errors import InvalidInput, NotFound
@@ -250,7 +263,7 @@ def list_(
 def import_(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="CSV file of requests (UTF-8 or Windows-1251).")],
-    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    fmt: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.TEXT,
 ) -> None:
     """Register requests from a CSV file through the intake pipeline (idempotent by request id).
 

@@ -70,6 +70,13 @@ class AlreadyTaken(Conflict):
     code = "already_taken"
 
 
+class StoreUnreachable(SdError):
+    """The store cannot be opened: a server that does not answer, a file that cannot be read."""
+
+    code = "store_unreachable"
+    exit_code = 8
+
+
 class ImportFailed(SdError):
     """An import file has bad rows; nothing was written."""
 

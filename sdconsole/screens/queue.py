@@ -126,11 +126,9 @@ class QueueScreen(Screen[None]):
         self.load()
 
     def action_open(self) -> None:
-        table = self.query_one(TicketTable)
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            if key is not None:
-                self.post_message(TicketTable.TicketOpened(int(key)))
+        ticket_id = self.query_one(TicketTable).selected_id()
+        if ticket_id is not None:
+            self.post_message(TicketTable.TicketOpened(ticket_id))
 
     def action_reload(self) -> None:
         self.load()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -64,7 +65,15 @@ class Store:
         if not self.is_sqlite or not database or database == ":memory:":
             return False
         path = Path(database)
-        return not path.exists() or path.stat().st_size == 0
+        if not path.exists() or path.stat().st_size == 0:
+            return True
+        # A file that SQLite created but nothing wrote tables into (WAL set-up alone writes a
+        # header) is as new as a missing one.
+        try:
+            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+                return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+        except sqlite3.DatabaseError:
+            return False
 
     @property
     def label(self) -> str:

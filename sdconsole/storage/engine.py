@@ -7,16 +7,32 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from sdconsole.domain.errors import InvalidInput
+from sdconsole.i18n import N_
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another writer's lock: long enough for an import batch."""
+
+
+URL_HINT = "sqlite:///path/to/file.db or postgresql://user@host/database"
 
 
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` for psycopg 3, and plain paths for SQLite."""
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser()}"
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(N_("{url} is not a store URL; {hint}"), url=url, hint=URL_HINT) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "postgres"):
+        raise InvalidInput(
+            N_("sdconsole keeps its data in SQLite or PostgreSQL, not {scheme}; {hint}"),
+            scheme=parsed.drivername,
+            hint=URL_HINT,
+        )
     if parsed.drivername in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return url

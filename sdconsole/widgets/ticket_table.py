@@ -68,6 +68,8 @@ class TicketTable(DataTable[Text]):
         self._alarm = "bold"
         self._warn = "bold"
         self._compact: bool | None = None
+        self._last_selected: int | None = None
+        self._last_index = 0
         self._now: datetime | None = None
 
     def _columns_for(self, compact: bool) -> list[tuple[str, str]]:
@@ -102,13 +104,16 @@ class TicketTable(DataTable[Text]):
             widths["client"] = free - widths["subject"]
         if compact != self._compact:
             self._compact = compact
+            self._last_selected, self._last_index = self.selected_id(), self.cursor_row
             self.clear(columns=True)
             for key, title in columns:
                 self.add_column(title, key=key, width=widths[key])
             rows = list(self.rows_by_key.values())
             self.rows_by_key.clear()
             if rows and self._now is not None:
+                selected, index = self._last_selected, self._last_index
                 self.show_rows(rows, self._now, append=True)
+                self._restore_cursor(selected, index)
             return
         for key in ("subject", "client"):
             column = self.columns.get(ColumnKey(key))
@@ -119,6 +124,7 @@ class TicketTable(DataTable[Text]):
     def show_rows(self, rows: list[QueueRow], now: datetime, *, append: bool) -> None:
         """Show a page of rows (replacing, or after the ones already shown)."""
         self._now = now
+        selected, index = self.selected_id(), self.cursor_row
         if not append:
             self.clear()
             self.rows_by_key.clear()
@@ -132,6 +138,23 @@ class TicketTable(DataTable[Text]):
             self.rows_by_key[row.id] = row
             if self._compact is not None:
                 self.add_row(*self._cells(row, now), key=str(row.id))
+        if not append:
+            self._restore_cursor(selected, index)
+
+    def selected_id(self) -> int | None:
+        """The id of the ticket under the cursor, or None."""
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return int(key) if key is not None else None
+
+    def _restore_cursor(self, ticket_id: int | None, index: int) -> None:
+        """Keep the engineer's place: the same ticket if still listed, else the same row."""
+        if not self.row_count:
+            return
+        if ticket_id is not None and ticket_id in self.rows_by_key:
+            index = self.get_row_index(str(ticket_id))
+        self.move_cursor(row=min(index, self.row_count - 1), scroll=True)
 
     def _cells(self, row: QueueRow, now: datetime) -> list[Text]:
         cells = self._all_cells(row, now)

@@ -54,6 +54,25 @@ async def test_enter_opens_the_ticket_and_escape_returns(app: SdConsoleApp) -> N
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_refresh_and_resize_keep_the_engineers_place(app: SdConsoleApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(TicketTable)
+        await pilot.press("down", "down", "down")
+        chosen = table.selected_id()
+        assert chosen is not None and chosen != next(iter(table.rows_by_key))
+        await pilot.press("r")
+        await settle(pilot)
+        assert table.selected_id() == chosen
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert table.selected_id() == chosen
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        assert app.screen.ticket_id == chosen
+
+
 async def test_markup_in_subjects_is_shown_literally(app: SdConsoleApp) -> None:
     async with app.run_test(size=(200, 36)) as pilot:
         await settle(pilot)
