@@ -331,3 +331,54 @@ def replay(
         resolution=runs[SlaClock.RESOLUTION].reading(now),
         paused_since=paused_since,
     )
+
+
+# -- warnings and breaches --------------------------------------------------------------------
+
+
+class AlertLevel(StrEnum):
+    """How far a clock has gone."""
+
+    WARNING = "warning"
+    """Past the plan's warning threshold."""
+    BREACH = "breach"
+    """Past the deadline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One warning or breach of one clock, at the instant it happened."""
+
+    clock: SlaClock
+    level: AlertLevel
+    at: datetime
+
+    @property
+    def bit(self) -> int:
+        """This alert's bit in a ticket's record of alerts already raised (`sla_alerts`)."""
+        return alert_bit(self.clock, self.level)
+
+
+def alert_bit(clock: SlaClock, level: AlertLevel) -> int:
+    """The bit of (clock, level) in a ticket's `sla_alerts`: each is raised once per ticket."""
+    return 1 << (list(SlaClock).index(clock) * 2 + list(AlertLevel).index(level))
+
+
+def pending_alerts(reading: SlaReading, raised: int) -> list[Alert]:
+    """Every warning and breach the clocks have reached or will reach, not raised yet.
+
+    A running clock has its warning and its breach ahead (or behind: `at` may be past); a
+    stopped clock has only the breach it ran into before stopping. A paused clock has none
+    until it runs again. Sorted by instant.
+    """
+    alerts: list[Alert] = []
+    for clock in reading:
+        candidates: list[tuple[AlertLevel, datetime | None]] = []
+        if clock.stopped_at is None and reading.paused_since is None:
+            candidates = [(AlertLevel.WARNING, clock.warn_at), (AlertLevel.BREACH, clock.due_at)]
+        elif clock.breached_at is not None:
+            candidates = [(AlertLevel.BREACH, clock.breached_at)]
+        for level, at in candidates:
+            if at is not None and not raised & alert_bit(clock.clock, level):
+                alerts.append(Alert(clock.clock, level, at))
+    return sorted(alerts, key=lambda alert: alert.at)

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from sdconsole.domain.calendar import calendar_from_data
+from sdconsole.domain.clock import Clock
 from sdconsole.domain.model import EventKind, Priority, Status
 from sdconsole.domain.sla import (
     DEFAULT_POLICY,
@@ -34,9 +37,11 @@ from sdconsole.domain.sla import (
     Policy,
     SlaReading,
     Targets,
+    pending_alerts,
     queue_due,
     replay,
 )
+from sdconsole.storage import Store
 from sdconsole.storage.tables import (
     BusinessCalendar,
     Client,
@@ -46,6 +51,8 @@ from sdconsole.storage.tables import (
     SlaTarget,
     Ticket,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ZONE = "Europe/Moscow"
 """The zone of a calendar without one, for a ticket without a shop."""
@@ -137,7 +144,28 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> SlaReading:
         now,
     )
     store_reading(ticket, reading)
+    raise_alerts(session, ticket, reading, now)
     return reading
+
+
+def raise_alerts(session: Session, ticket: Ticket, reading: SlaReading, now: datetime) -> None:
+    """Record each warning and breach reached by `now` once, and note when the next is due."""
+    pending = pending_alerts(reading, ticket.sla_alerts)
+    for alert in pending:
+        if alert.at > now:
+            break
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=alert.at,
+                actor_id=None,
+                kind=EventKind.SLA.value,
+                after=alert.level.value,
+                details={"clock": alert.clock.value, "recorded_at": now.isoformat()},
+            )
+        )
+        ticket.sla_alerts |= alert.bit
+    ticket.sla_next_alert_at = next((a.at for a in pending if a.at > now), None)
 
 
 def store_reading(ticket: Ticket, reading: SlaReading) -> None:
@@ -193,3 +221,39 @@ def _cached_calendar(
         holidays=holidays,
         overrides=data,
     )
+
+
+def check_alerts(store: Store, clock: Clock, *, limit: int = 1000) -> int:
+    """The periodic SLA job: raise the warnings and breaches that fell due since the last run.
+
+    Reads the tickets whose next alert is due (an index on `sla_next_alert_at`), and refreshes
+    each in its own short transaction. A ticket an engineer changed meanwhile is skipped: their
+    change refreshed its clocks and raised its alerts already.
+
+    Returns:
+        How many tickets were refreshed.
+    """
+    now = clock.now()
+    with store.reader() as session:
+        due = list(
+            session.execute(
+                select(Ticket.id)
+                .where(Ticket.sla_next_alert_at <= now)
+                .order_by(Ticket.sla_next_alert_at)
+                .limit(limit)
+            ).scalars()
+        )
+    done = 0
+    for ticket_id in due:
+        try:
+            with store.transaction() as session:
+                ticket = session.get(Ticket, ticket_id)
+                if ticket is None or ticket.sla_next_alert_at is None:
+                    continue
+                if ticket.sla_next_alert_at > now:
+                    continue
+                refresh(session, ticket, now)
+                done += 1
+        except StaleDataError:
+            log.info("ticket %s changed while its SLA alerts were raised; skipped", ticket_id)
+    return done

@@ -316,6 +316,8 @@ class Ticket(SQLModel, table=True):
     """Working minutes from receipt to resolution, pauses excluded (once resolved)."""
     sla_alerts: int = 0
     """Warning and breach events already recorded, as `domain.sla.Alert` bits: once per clock."""
+    sla_next_alert_at: datetime | None = _ts(index=True)
+    """When the next warning or breach falls due: what the periodic SLA job looks for."""
     resolution_code: str | None = Field(default=None, max_length=64)
     resolution_text: str | None = Field(default=None, sa_type=Text)
     merged_into_id: int | None = _fk("ticket.id", index=False)

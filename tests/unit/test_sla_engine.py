@@ -12,12 +12,15 @@ from sdconsole.domain.model import Priority, Status
 from sdconsole.domain.sla import (
     DEFAULT_POLICY,
     DEFAULT_TARGETS,
+    AlertLevel,
     Fact,
     FactKind,
     Policy,
     RoundTheClock,
     SlaClock,
     Targets,
+    alert_bit,
+    pending_alerts,
     replay,
 )
 
@@ -182,3 +185,37 @@ def test_new_year_holidays_hold_a_business_hours_clock() -> None:
     reading = replay(received, Priority.P3, [], policy, received)
     assert reading.response.due_at == datetime(2027, 1, 11, 10, 0, tzinfo=MSK)
     assert SlaClock.RESPONSE == reading.response.clock
+
+
+def test_pending_alerts_of_a_running_clock_are_its_warning_and_breach() -> None:
+    reading = replay(msk(24, 10, 0), Priority.P2, [], office_policy(), msk(24, 10, 1))
+    response = [a for a in pending_alerts(reading, 0) if a.clock is SlaClock.RESPONSE]
+    assert [(a.level, a.at) for a in response] == [
+        (AlertLevel.WARNING, msk(24, 10, 48)),
+        (AlertLevel.BREACH, msk(24, 11, 0)),
+    ]
+    raised = alert_bit(SlaClock.RESPONSE, AlertLevel.WARNING)
+    assert [a.level for a in pending_alerts(reading, raised) if a.clock is SlaClock.RESPONSE] == [
+        AlertLevel.BREACH
+    ]
+
+
+def test_a_stopped_clock_alerts_only_the_breach_it_ran_into() -> None:
+    facts = [Fact(msk(24, 11, 30), FactKind.RESPONDED)]
+    reading = replay(msk(24, 10, 0), Priority.P2, facts, office_policy(), msk(24, 12, 0))
+    response = [a for a in pending_alerts(reading, 0) if a.clock is SlaClock.RESPONSE]
+    assert [(a.level, a.at) for a in response] == [(AlertLevel.BREACH, msk(24, 11, 0))]
+    on_time = replay(
+        msk(24, 10, 0),
+        Priority.P2,
+        [Fact(msk(24, 10, 30), FactKind.RESPONDED)],
+        office_policy(),
+        msk(24, 12, 0),
+    )
+    assert not [a for a in pending_alerts(on_time, 0) if a.clock is SlaClock.RESPONSE]
+
+
+def test_a_paused_ticket_has_no_alerts_ahead() -> None:
+    facts = [status(msk(24, 10, 10), Status.WAITING_CLIENT)]
+    reading = replay(msk(24, 10, 0), Priority.P2, facts, office_policy(), msk(24, 12, 0))
+    assert pending_alerts(reading, 0) == []

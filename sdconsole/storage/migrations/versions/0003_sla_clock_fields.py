@@ -1,7 +1,8 @@
 """SLA clock fields on tickets
 
 The registration clock's stop and outcome, the working minutes to first response and to
-resolution (what the SLA report's medians read), and the alerts already recorded.
+resolution (what the SLA report's medians read), the alerts already recorded and when the next
+one falls due.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,10 +35,16 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("sla_alerts", sa.Integer(), nullable=False, server_default="0")
         )
+        batch_op.add_column(
+            sa.Column("sla_next_alert_at", UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.create_index("ix_ticket_sla_next_alert_at", ["sla_next_alert_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
+        batch_op.drop_index("ix_ticket_sla_next_alert_at")
+        batch_op.drop_column("sla_next_alert_at")
         batch_op.drop_column("sla_alerts")
         batch_op.drop_column("resolution_minutes")
         batch_op.drop_column("response_minutes")
