@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -253,7 +254,14 @@ def list_(
 
         from sdconsole.reports.ticket import ticket_table
 
-        Console(highlight=False).print(ticket_table(records))
+        console = Console(highlight=False)
+        # A terminal (or an explicit COLUMNS) sets the width; a pipe or a file gets every
+        # character, since whoever reads it in `less -S` or an editor can scroll sideways.
+        fit = console.is_terminal or os.environ.get("COLUMNS", "").isdigit()
+        table = ticket_table(records, width=console.width if fit else None)
+        if not fit and table.width is not None:
+            console.width = table.width
+        console.print(table)
     else:
         raise InvalidInput(N_("Unknown format {value}; use table, json or csv."), value=fmt)
 

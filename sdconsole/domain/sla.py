@@ -374,10 +374,11 @@ def pending_alerts(reading: SlaReading, raised: int) -> list[Alert]:
     alerts: list[Alert] = []
     for clock in reading:
         candidates: list[tuple[AlertLevel, datetime | None]] = []
-        if clock.stopped_at is None and reading.paused_since is None:
-            candidates = [(AlertLevel.WARNING, clock.warn_at), (AlertLevel.BREACH, clock.due_at)]
-        elif clock.breached_at is not None:
+        if clock.breached_at is not None:
+            # Past its deadline already: the breach says it all, a warning after it would not.
             candidates = [(AlertLevel.BREACH, clock.breached_at)]
+        elif clock.stopped_at is None and reading.paused_since is None:
+            candidates = [(AlertLevel.WARNING, clock.warn_at), (AlertLevel.BREACH, clock.due_at)]
         for level, at in candidates:
             if at is not None and not raised & alert_bit(clock.clock, level):
                 alerts.append(Alert(clock.clock, level, at))

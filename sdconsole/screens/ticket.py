@@ -20,6 +20,7 @@ from sdconsole.domain.model import MessageKind
 from sdconsole.domain.views import TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreFailed, TicketLoaded
+from sdconsole.reports.history import history_lines
 from sdconsole.storage import repositories
 
 
@@ -112,19 +113,12 @@ class TicketScreen(Screen[None]):
                 content.append(f"\n📎 {name}", style="dim")
             classes = f"message -{entry.kind.value}" + (" -auto" if entry.is_auto else "")
             widgets.append(Static(content, classes=classes))
-        history = Text(_("History") + "\n", style="bold")
-        for event in view.events:
-            change = (
-                ""
-                if event.before is None and event.after is None
-                else (
-                    f"  {event.before if event.before is not None else '—'} → "
-                    f"{event.after if event.after is not None else '—'}"
-                )
-            )
-            history.append(
-                f"{_when(event.at, view.site_timezone)}  {event.actor}  {event.kind}{change}\n"
-            )
+        zone = view.site_timezone
+        history = Text()
+        history.append(_("History"), style="bold")
+        for line in history_lines(view.events, lambda at: _when(at, zone)):
+            history.append("\n")
+            history.append_text(line)
         widgets.append(Static(history, id="ticket-history"))
         await body.mount_all(widgets)
 

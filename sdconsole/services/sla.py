@@ -161,7 +161,10 @@ def raise_alerts(session: Session, ticket: Ticket, reading: SlaReading, now: dat
                 actor_id=None,
                 kind=EventKind.SLA.value,
                 after=alert.level.value,
-                details={"clock": alert.clock.value, "recorded_at": now.isoformat()},
+                details={
+                    "clock": alert.clock.value,
+                    "recorded_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                },
             )
         )
         ticket.sla_alerts |= alert.bit
