@@ -18,7 +18,7 @@ from sdconsole.cli.common import TextFormat, err_console, handle_errors, print_j
 from sdconsole.i18n import _
 
 if TYPE_CHECKING:
-    from sdconsole.services.importing import ImportKind
+    from sdconsole.services.importing import ImportKind, ImportRowsFailed
 
 app = typer.Typer(
     help="Import clients, contracts, devices, engineers, calendars and SLA plans from CSV.",
@@ -43,6 +43,19 @@ DryRunOpt = Annotated[
 FormatOpt = Annotated[TextFormat, typer.Option("--format", help="text or json.")]
 
 
+def print_problems(error: ImportRowsFailed) -> None:
+    """The summary line, then every problem indented, one per line (never wrapped, so it can be
+    grepped and pasted), and a count of those left out."""
+    err_console.print(_("error:"), str(error), markup=False, soft_wrap=True)
+    for issue in error.issues:
+        err_console.print("  " + str(issue), markup=False, soft_wrap=True)
+    hidden = error.total - len(error.issues)
+    if hidden > 0:
+        err_console.print(
+            "  " + _("… and {count} more.").format(count=hidden), markup=False, soft_wrap=True
+        )
+
+
 def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: TextFormat) -> None:
     """Import one file and print its summary; print every problem and exit 2 when it has any."""
     from sdconsole.services.importing import ImportRowsFailed, ImportService
@@ -52,15 +65,7 @@ def _run(ctx: typer.Context, kind: ImportKind, path: Path, dry_run: bool, fmt: T
     try:
         summary = service.import_file(kind, path, dry_run=dry_run)
     except ImportRowsFailed as error:
-        # soft_wrap: one problem per line, never split, so it can be grepped and pasted.
-        err_console.print(_("error:"), str(error), markup=False, soft_wrap=True)
-        for issue in error.issues:
-            err_console.print("  " + str(issue), markup=False, soft_wrap=True)
-        hidden = error.total - len(error.issues)
-        if hidden > 0:
-            err_console.print(
-                "  " + _("… and {count} more.").format(count=hidden), markup=False, soft_wrap=True
-            )
+        print_problems(error)
         raise typer.Exit(error.exit_code) from None
     if fmt == "json":
         print_json(summary.as_dict())

@@ -62,7 +62,7 @@ def new(
     fmt: Annotated[TextFormat, typer.Option("--format", help="text or json.")] = TextFormat.TEXT,
 ) -> None:
     """Register a request taken by phone (the phone-call form); prints the new ticket's number."""
-    from sdconsole.domain.errors import InvalidInput, NotFound
+    from sdconsole.domain.errors import Conflict, InvalidInput, NotFound
     from sdconsole.domain.text import clean_line
 
     if not clean_line(subject):
@@ -126,6 +126,19 @@ def new(
     if result.outcome == Outcome.DEAD_LETTER or result.ticket_id is None:
         raise InvalidInput(
             N_("The request could not be registered: {reason}"), reason=result.reason
+        )
+    if result.outcome == Outcome.DUPLICATE:
+        if result.conflicting:
+            raise Conflict(
+                N_("Key {key} was used for {number} with other details; use a new --key."),
+                key=submission,
+                number=ticket_number(result.ticket_id),
+            )
+        err_console.print(
+            _("Already registered as {number} (same --key).").format(
+                number=ticket_number(result.ticket_id)
+            ),
+            markup=False,
         )
     if fmt == "json":
         print_json(
@@ -278,6 +291,7 @@ def import_(
     Columns: key, subject (required); received_at, client, text, caller, phone, email,
     category, priority. See docs/import-formats.md.
     """
+    from sdconsole.cli.imports import print_problems
     from sdconsole.domain.errors import InvalidInput
     from sdconsole.services.importing.csv_table import ImportRowsFailed
     from sdconsole.services.importing.requests import import_requests
@@ -288,9 +302,8 @@ def import_(
     try:
         summary = import_requests(cli.store(), cli.clock(), path)
     except ImportRowsFailed as error:
-        for issue in error.issues:
-            err_console.print(str(issue), markup=False)
-        raise
+        print_problems(error)
+        raise typer.Exit(error.exit_code) from None
     if fmt == "json":
         print_json(
             {

@@ -72,6 +72,8 @@ class IngestResult:
     ticket_id: int | None = None
     message_id: int | None = None
     reason: str = ""
+    conflicting: bool = False
+    """A duplicate key whose payload differs from the one first received under it."""
 
 
 class IntakeService:
@@ -153,7 +155,12 @@ class IntakeService:
     def _ingest(self, session: Session, message: InboundMessage) -> IngestResult:
         existing = _inbound(session, message)
         if existing is not None:
-            return IngestResult(Outcome.DUPLICATE, existing.ticket_id, existing.message_id)
+            return IngestResult(
+                Outcome.DUPLICATE,
+                existing.ticket_id,
+                existing.message_id,
+                conflicting=bytes(existing.raw) != message.raw,
+            )
         inbound = Inbound(
             channel=message.channel.value,
             idempotency_key=message.idempotency_key,

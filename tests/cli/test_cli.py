@@ -103,6 +103,11 @@ def test_ticket_new_is_the_phone_form_and_is_idempotent(
     again = json.loads(invoke(runner, populated, *args).stdout)
     assert first["outcome"] == "created" and again["outcome"] == "duplicate"
     assert first["number"] == again["number"] == "SD-000004"
+    assert "Already registered as SD-000004" in invoke(runner, populated, *args).stderr
+    other = [a if a != "Весы не печатают этикетки" else "Другая заявка" for a in args]
+    reused = invoke(runner, populated, *other)
+    assert reused.exit_code == 6
+    assert "Key call-42 was used for SD-000004 with other details" in reused.stderr
     shown = json.loads(invoke(runner, populated, "ticket", "show", "4", "--format", "json").stdout)
     assert (shown["channel"], shown["priority"], shown["site_name"]) == ("phone", 2, "Магазин №7")
     missing = invoke(runner, populated, "ticket", "new", "--subject", "x", "--client", "NOPE")

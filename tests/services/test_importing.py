@@ -135,8 +135,23 @@ def test_a_column_given_twice_is_refused(service: ImportService) -> None:
 
 
 def test_text_that_is_neither_utf8_nor_cp1251_is_refused(service: ImportService) -> None:
-    with pytest.raises(ImportFailed, match="neither UTF-8 nor Windows-1251"):
+    with pytest.raises(ImportFailed, match="not UTF-8, UTF-16 or Windows-1251"):
         service.import_bytes(ImportKind.CLIENTS, b"external_id,kind,name\n\x98,chain,x\n")
+
+
+def test_utf16_without_a_byte_order_mark_is_refused(service: ImportService) -> None:
+    data = "external_id,kind,name\nC-1,chain,X\n".encode("utf-16-le")
+    with pytest.raises(ImportFailed, match="not UTF-8, UTF-16 or Windows-1251"):
+        service.import_bytes(ImportKind.CLIENTS, data)
+
+
+def test_excel_unicode_text_is_read(store: Store, service: ImportService) -> None:
+    # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+    data = "Код\tВид\tНаименование\nCH-1\tсеть\tПродукты Урала\n".encode("utf-16")
+    summary = service.import_bytes(ImportKind.CLIENTS, data)
+    assert summary.created == 1
+    with store.reader() as session:
+        assert session.exec(select(Client.name)).one() == "Продукты Урала"
 
 
 def test_an_empty_file_is_refused(service: ImportService) -> None:

@@ -1,7 +1,8 @@
 """Provides the reading half of CSV import: encoding, delimiter, header aliases and row issues.
 
-A file is UTF-8 (with or without a byte-order mark) or Windows-1251, as 1C writes it; the delimiter
-is ``;`` or ``,`` (whichever the header line uses). Header names are matched case- and
+A file is UTF-8 (with or without a byte-order mark) or Windows-1251, as 1C writes it, or UTF-16
+with a byte-order mark (Excel's "Unicode text"); the delimiter is ``;``, ``,`` or a tab (whichever
+the header line uses most). Header names are matched case- and
 whitespace-insensitively against each kind's English names and Russian aliases, and an unknown
 column is an error: a typo must never silently drop a column's data. Line numbers are physical
 lines of the file, the header being line 1.
@@ -9,6 +10,7 @@ lines of the file, the header being line 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -130,27 +132,34 @@ class Table:
 
 
 def decode(data: bytes, source: str) -> str:
-    """The file's text: strict UTF-8 (an optional BOM dropped), else Windows-1251.
+    """The file's text: UTF-16 with a BOM, strict UTF-8 (an optional BOM dropped), else
+    Windows-1251.
 
     Raises:
-        ImportFailed: the bytes are neither.
+        ImportFailed: the bytes are none of these (NUL bytes: UTF-16 without a BOM, or binary).
     """
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1251")
-    except UnicodeDecodeError:
-        raise ImportFailed(
-            N_("{source}: the file is neither UTF-8 nor Windows-1251 text."), source=source
-        ) from None
+    candidates = ["utf-16"] if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else []
+    if not candidates and b"\x00" not in data:
+        candidates = ["utf-8-sig", "cp1251"]
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFailed(
+        N_(
+            "{source}: the file is not UTF-8, UTF-16 or Windows-1251 text; save it from Excel "
+            "or 1C as CSV in UTF-8 or Windows-1251."
+        ),
+        source=source,
+    )
 
 
 def sniff_delimiter(header_line: str) -> str:
-    """``;`` or ``,``: whichever occurs more often in the header line outside quotes."""
+    """``;``, ``,`` or a tab: whichever occurs most often in the header line outside quotes
+    (``;`` on a tie)."""
     unquoted = re.sub(r'"[^"]*"', "", header_line)
-    return ";" if unquoted.count(";") >= unquoted.count(",") else ","
+    return max((";", ",", "\t"), key=unquoted.count)
 
 
 class _MalformedCsv(Exception):

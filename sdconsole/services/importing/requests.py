@@ -99,6 +99,8 @@ def import_requests(store: Store, clock: Clock, path: Path) -> RequestImportSumm
                 )
                 continue
             seen[key] = row.line
+            if not cells.get("subject"):
+                log.add(row.line, table.header("subject"), N_("a value is required"))
             client_id = site_id = None
             zone = None
             if cells.get("client"):
