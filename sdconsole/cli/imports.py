@@ -146,3 +146,40 @@ def sla_plans(
     from sdconsole.services.importing import ImportKind
 
     _run(ctx, ImportKind.SLA_PLANS, file, dry_run, fmt)
+
+
+@app.command("tickets")
+@handle_errors
+def tickets(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            show_default=False,
+            metavar="FILE",
+            help="JSON lines: one ticket with its messages and events per line (format 1).",
+        ),
+    ],
+    fmt: FormatOpt = TextFormat.TEXT,
+) -> None:
+    """Import ticket history from another service desk (matched by external_id, never twice)."""
+    from sdconsole.services.importing import ImportRowsFailed
+    from sdconsole.services.importing.history import import_history
+
+    cli = state(ctx)
+    try:
+        summary = import_history(cli.store(), cli.clock(), file)
+    except ImportRowsFailed as error:
+        print_problems(error)
+        raise typer.Exit(error.exit_code) from None
+    if fmt == TextFormat.JSON:
+        print_json({"kind": "tickets", "created": summary.created, "unchanged": summary.unchanged})
+    else:
+        typer.echo(
+            _("tickets: {created} created, {unchanged} already imported").format(
+                created=summary.created, unchanged=summary.unchanged
+            )
+        )
