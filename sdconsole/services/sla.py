@@ -59,9 +59,22 @@ DEFAULT_ZONE = "Europe/Moscow"
 
 
 def policy_for(session: Session, ticket: Ticket) -> Policy:
-    """The SLA policy of the ticket's contract, in the ticket's shop's zone."""
+    """The SLA policy of the ticket's contract, in the ticket's shop's zone.
+
+    Kept for the rest of the transaction in `session.info`: a bulk job (an import, the demo)
+    refreshes many tickets of one contract; a plan edited in another transaction is seen by the
+    next one.
+    """
     if ticket.contract_id is None:
         return DEFAULT_POLICY
+    cache: dict[tuple[int, int | None], Policy] = session.info.setdefault("sla_policies", {})
+    key = (ticket.contract_id, ticket.site_id)
+    if key not in cache:
+        cache[key] = _load_policy(session, ticket)
+    return cache[key]
+
+
+def _load_policy(session: Session, ticket: Ticket) -> Policy:
     plan = session.execute(
         select(SlaPlan)
         .join(Contract, Contract.sla_plan_id == SlaPlan.id)
