@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from sdconsole.storage.tables import (
     Category,
     Client,
     Contact,
+    Contract,
     DeadLetter,
     Device,
     Event,
@@ -228,14 +230,8 @@ class IntakeService:
             device = session.get(Device, device_id)
             site_id = device.site_id if device else None
         anchor = site_id or message.client_id or (contact.client_id if contact else None)
-        tree = repositories.client_chain(session=session, client_id=anchor) if anchor else []
-        contract = repositories.active_contract(
-            session=session, client_ids=[c.id for c in tree if c.id], on=message.received_at
-        )
-        client_id = message.client_id
-        if client_id is None and tree:
-            holder = next((c for c in tree if contract and c.id == contract.client_id), None)
-            client_id = (holder or tree[-1]).id
+        holder, contract = contract_holder(session, anchor, message.received_at)
+        client_id = message.client_id or (holder.id if holder else None)
 
         category = self._category(session, message)
         impact = message.impact or (category.default_impact if category else 2)
@@ -424,6 +420,22 @@ class IntakeService:
                 delivery_state=DeliveryState.QUEUED.value,
             )
         )
+
+
+def contract_holder(
+    session: Session, client_id: int | None, on: datetime
+) -> tuple[Client | None, Contract | None]:
+    """The contract in force on `on` for a client or shop (nearest first, then up its tree),
+    and the client that holds it: the ticket's client. Without a contract, the top of the tree.
+    """
+    if client_id is None:
+        return None, None
+    tree = repositories.client_chain(session=session, client_id=client_id)
+    contract = repositories.active_contract(
+        session=session, client_ids=[c.id for c in tree if c.id], on=on
+    )
+    holder = next((c for c in tree if contract and c.id == contract.client_id), None)
+    return holder or (tree[-1] if tree else None), contract
 
 
 def _inbound(session: Session, message: InboundMessage) -> Inbound | None:

@@ -36,6 +36,7 @@ from sdconsole.domain.text import clean_body, clean_line
 from sdconsole.i18n import N_
 from sdconsole.services import sla as sla_service
 from sdconsole.services.importing.csv_table import IssueLog
+from sdconsole.services.intake import contract_holder
 from sdconsole.services.tickets import RESOLUTION_CODE_RE
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import Category, Client, Engineer, Event, Message, Ticket
@@ -424,20 +425,12 @@ def _write(session: Session, record: _Record, now: datetime) -> None:
     """Write one checked ticket with its thread and events, then replay its SLA clocks."""
     client = record.client
     site_id = client.id if client is not None and client.kind == ClientKind.SITE else None
-    tree = (
-        repositories.client_chain(session=session, client_id=client.id)
-        if client and client.id
-        else []
-    )
-    contract = repositories.active_contract(
-        session=session, client_ids=[c.id for c in tree if c.id], on=record.received_at
-    )
-    holder = next((c for c in tree if contract and c.id == contract.client_id), None)
+    holder, contract = contract_holder(session, client.id if client else None, record.received_at)
     category = record.category
     ticket = Ticket(
         external_id=record.external_id,
         subject=record.subject or "—",
-        client_id=(holder or (tree[-1] if tree else None)).id if tree else None,
+        client_id=holder.id if holder else None,
         site_id=site_id,
         contract_id=contract.id if contract else None,
         channel=record.channel.value,
