@@ -18,6 +18,7 @@ from sdconsole.domain.errors import InvalidInput
 from sdconsole.domain.identifiers import check_fn_serial, check_inn, check_reg_number
 from sdconsole.domain.model import ChannelKind, ContractKind, Status
 from sdconsole.services.demo import DEMO_LOGIN, DemoSummary, build_demo, inspect_store
+from sdconsole.services.demo.history import ru_days
 from sdconsole.storage import Store
 from sdconsole.storage.tables import (
     BusinessCalendar,
@@ -295,3 +296,20 @@ def test_texts_are_russian_and_some_carry_markup(full: tuple[Store, DemoSummary]
     assert any("УТМ не запускается, ошибка RSA" in s for s in subjects)
     assert sum(any("а" <= ch <= "я" for ch in s.lower()) for s in subjects) == len(subjects)
     assert not any("{" in text or "}" in text for text in subjects + bodies)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (1, "1 день"),
+        (3, "3 дня"),
+        (5, "5 дней"),
+        (11, "11 дней"),
+        (14, "14 дней"),
+        (21, "21 день"),
+        (22, "22 дня"),
+        (25, "25 дней"),
+    ],
+)
+def test_days_are_counted_in_good_russian(n: int, text: str) -> None:
+    assert ru_days(n) == text

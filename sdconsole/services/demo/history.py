@@ -187,7 +187,8 @@ class History:
             "rn": kkt.reg_number or "",
             "fn": kkt.fn_serial or "",
             "fn_until": f"{until:%d.%m.%Y}",
-            "days": str(rng.randint(3, 29)),
+            "days": str(days := rng.randint(3, 29)),
+            "days_ru": ru_days(days),
             "count": str(rng.randint(12, 900)),
             "since": rng.choice(T.SINCE),
             "site": site.row.name,
@@ -497,7 +498,7 @@ class History:
         eng = self._escalate(th, eng, 2, "kkt", T.FN_ESCALATION)
         if replaced is None and until < today:
             th.until(self._morning(until - timedelta(days=3)))
-            th.values["days"] = "3"
+            th.values.update(days="3", days_ru=ru_days(3))
             self._inbound(th, self._fmt(T.FN_CHECK_REPEAT, th))
             th.wait(rng.uniform(20, 90))
             self._priority(th, eng, 2, T.PRIORITY_UP[0])
@@ -700,3 +701,14 @@ class History:
         plan = th.plan
         self._add(th, lambda: self.svc.close(self.ids[plan], actor=SYSTEM))
         th.closed = th.t
+
+
+def ru_days(n: int) -> str:
+    """``n`` with the Russian word for days in the right form: 1 день, 3 дня, 11 дней, 21 день."""
+    if n % 10 == 1 and n % 100 != 11:
+        word = "день"
+    elif 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        word = "дня"
+    else:
+        word = "дней"
+    return f"{n} {word}"
