@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sdconsole.domain.calendar import WorkingCalendar
 from sdconsole.domain.model import Priority, Status
@@ -219,3 +222,70 @@ def test_a_paused_ticket_has_no_alerts_ahead() -> None:
     facts = [status(msk(24, 10, 10), Status.WAITING_CLIENT)]
     reading = replay(msk(24, 10, 0), Priority.P2, facts, office_policy(), msk(24, 12, 0))
     assert pending_alerts(reading, 0) == []
+
+
+_STATUSES = st.sampled_from(
+    [Status.OPEN, Status.WAITING_CLIENT, Status.WAITING_VENDOR, Status.RESOLVED, Status.CLOSED]
+)
+_FACTS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=7 * 24 * 60),
+        st.one_of(
+            st.builds(lambda s: (FactKind.STATUS, s), _STATUSES),
+            st.builds(lambda p: (FactKind.PRIORITY, p), st.sampled_from(list(Priority))),
+            st.just((FactKind.RESPONDED, None)),
+            st.just((FactKind.CLASSIFIED, None)),
+        ),
+    ),
+    max_size=12,
+)
+
+
+def _history(raw: list[tuple[int, tuple[FactKind, Any]]]) -> list[Fact]:
+    start = msk(23, 8, 0)
+    facts = []
+    for minutes, (kind, value) in raw:
+        at = start + timedelta(minutes=minutes)
+        if kind is FactKind.STATUS:
+            facts.append(Fact(at, kind, status=value))
+        elif kind is FactKind.PRIORITY:
+            facts.append(Fact(at, kind, priority=value))
+        else:
+            facts.append(Fact(at, kind))
+    return facts
+
+
+@settings(max_examples=150, deadline=None)
+@given(_FACTS, st.integers(min_value=0, max_value=8 * 24 * 60), st.sampled_from(list(Priority)))
+def test_clocks_never_count_more_than_the_working_time_there_was(
+    raw: list[tuple[int, tuple[FactKind, Any]]], later: int, priority: Priority
+) -> None:
+    received = msk(23, 8, 0)
+    now = received + timedelta(minutes=later)
+    policy = office_policy(pause_on_vendor=True)
+    reading = replay(received, priority, _history(raw), policy, now)
+    available = OFFICE.minutes_between(received, now)
+    for clock in reading:
+        assert 0 <= clock.elapsed and 0 <= clock.paused
+        assert clock.elapsed + clock.paused <= available
+        if clock.breached_at is not None:
+            assert clock.breached_at <= (clock.stopped_at or now)
+    # No hidden state: the same history reads the same.
+    assert replay(received, priority, _history(raw), policy, now) == reading
+
+
+@settings(max_examples=100, deadline=None)
+@given(_FACTS, st.integers(min_value=0, max_value=4 * 24 * 60), st.sampled_from(list(Priority)))
+def test_time_only_adds_to_a_clock(
+    raw: list[tuple[int, tuple[FactKind, Any]]], later: int, priority: Priority
+) -> None:
+    received = msk(23, 8, 0)
+    facts = _history(raw)
+    policy = office_policy()
+    early = replay(received, priority, facts, policy, received + timedelta(minutes=later))
+    late = replay(received, priority, facts, policy, received + timedelta(minutes=later + 600))
+    for before, after in zip(early, late, strict=True):
+        assert after.elapsed >= before.elapsed
+        assert after.paused >= before.paused
+        if before.breached_at is not None:
+            assert after.breached_at == before.breached_at
