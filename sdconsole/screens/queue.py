@@ -45,6 +45,15 @@ class QueueScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield Static(id="queue-title")
+        yield Static(
+            _(
+                "No open tickets here. Press a for all open tickets, m for yours, 1-4 for a "
+                "support line. New requests arrive by mail, Telegram, monitoring or "
+                "`sdconsole ticket new`."
+            ),
+            id="queue-empty",
+            markup=False,
+        )
         yield TicketTable(id="queue-table")
         yield Footer()
 
@@ -88,6 +97,7 @@ class QueueScreen(Screen[None]):
         )
         self._exhausted = len(message.rows) < self.page_size
         self._loading_more = False
+        self.set_class(not table.row_count, "-empty")
         if message.total is not None:
             self._total = message.total
             self._show_title()

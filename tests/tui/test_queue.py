@@ -127,3 +127,17 @@ def test_queue_snapshot_in_russian(app: SdConsoleApp, snap_compare: Any) -> None
         assert snap_compare(russian, terminal_size=(120, 36), run_before=run_before)
     finally:
         i18n.set_language("en")
+
+
+async def test_an_empty_queue_says_what_to_do(app: SdConsoleApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        hint = app.screen.query_one("#queue-empty", Static)
+        assert not hint.display
+        await pilot.press("4")
+        await settle(pilot)
+        assert hint.display
+        assert "Press a for all open tickets" in str(hint.render())
+        await pilot.press("a")
+        await settle(pilot)
+        assert not hint.display
