@@ -20,7 +20,7 @@ PACKAGE = ROOT / "sdconsole"
 LOCALE = PACKAGE / "locale"
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 # Names spelt the same in Russian; any other Russian msgstr equal to its msgid is a copy to redo.
-SAME_IN_RUSSIAN = frozenset({"Telegram", "Email", "1C", "API"})
+SAME_IN_RUSSIAN = frozenset({"Telegram", "Email", "1C", "API", "SLA"})
 
 
 def extract() -> Catalog:

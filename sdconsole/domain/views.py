@@ -69,6 +69,24 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaTerms:
+    """The SLA a ticket is measured against, and how its clocks stand."""
+
+    plan: str
+    """The plan's code and name, or "" when the ticket has no contract (default targets)."""
+    calendar: str
+    """The name of the calendar the ticket's priority is measured on ("" for round the clock,
+    the default when there is no contract)."""
+    registration_minutes: int
+    response_minutes: int
+    resolution_minutes: int
+    paused_minutes: int
+    registration_breached: bool
+    response_breached: bool
+    resolution_breached: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TicketView:
     """A ticket with everything the ticket screen and `ticket show` print."""
 
@@ -100,6 +118,7 @@ class TicketView:
     resolution_text: str | None
     merged_into_id: int | None
     version: int
+    sla: SlaTerms | None = None
     messages: tuple[MessageView, ...] = ()
     events: tuple[EventView, ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sdconsole.domain.model import MessageKind, Priority, Status
-from sdconsole.domain.views import TicketView
+from sdconsole.domain.views import SlaTerms, TicketView
 from sdconsole.i18n import _
 from sdconsole.reports.history import history_lines
 
@@ -135,6 +135,36 @@ def _share(room: int, natural: dict[str, int]) -> dict[str, int]:
     return widths
 
 
+def format_minutes(minutes: int) -> str:
+    """A target or a pause in working time: 45 min, 8 h, 1 h 30 min."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return _("{minutes} min").format(minutes=rest)
+    if not rest:
+        return _("{hours} h").format(hours=hours)
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
+
+
+def sla_summary(sla: SlaTerms) -> str:
+    """One line: the plan, its calendar, and the targets of the ticket's priority."""
+    plan = sla.plan or _("no contract: default targets")
+    calendar = sla.calendar or _("round the clock")
+    targets = _("registration {registration}, response {response}, resolution {resolution}").format(
+        registration=format_minutes(sla.registration_minutes),
+        response=format_minutes(sla.response_minutes),
+        resolution=format_minutes(sla.resolution_minutes),
+    )
+    parts = [plan, calendar, targets]
+    if sla.paused_minutes:
+        parts.append(_("paused {time}").format(time=format_minutes(sla.paused_minutes)))
+    return " · ".join(parts)
+
+
+def mark_breach(due: str, breached: bool) -> str:
+    """A deadline as shown, marked when the clock ran past it."""
+    return _("{due} (breached)").format(due=due) if breached else due
+
+
 def render_ticket(view: TicketView) -> RenderableType:
     """A ticket's header, thread and history for the terminal, times in the site's time zone."""
     zone = view.site_timezone
@@ -156,10 +186,21 @@ def render_ticket(view: TicketView) -> RenderableType:
         (_("Contract"), view.contract_number or "—"),
         (_("Channel"), view.channel.label),
         (_("Received"), _when(view.received_at, zone)),
-        (_("Response due"), _when(view.response_due_at, zone)),
-        (_("First response"), _when(view.first_response_at, zone)),
-        (_("Resolution due"), _when(view.resolution_due_at, zone)),
     ]
+    sla = view.sla
+    if sla is not None:
+        rows += [
+            (_("SLA"), sla_summary(sla)),
+            (
+                _("Response due"),
+                mark_breach(_when(view.response_due_at, zone), sla.response_breached),
+            ),
+            (_("First response"), _when(view.first_response_at, zone)),
+            (
+                _("Resolution due"),
+                mark_breach(_when(view.resolution_due_at, zone), sla.resolution_breached),
+            ),
+        ]
     if view.resolution_code:
         rows.append((_("Resolution"), f"{view.resolution_code}: {view.resolution_text or ''}"))
     for label, value in rows:

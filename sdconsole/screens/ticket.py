@@ -21,6 +21,7 @@ from sdconsole.domain.views import TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreFailed, TicketLoaded
 from sdconsole.reports.history import history_lines
+from sdconsole.reports.ticket import mark_breach, sla_summary
 from sdconsole.storage import repositories
 
 
@@ -141,6 +142,7 @@ class TicketScreen(Screen[None]):
             out.append(value)
             return out
 
+        sla = view.sla
         grid.add_row(
             pair(_("Status"), view.status.label),
             pair(_("Priority"), f"{view.priority.label} {view.priority.title}"),
@@ -156,7 +158,17 @@ class TicketScreen(Screen[None]):
         grid.add_row(
             pair(_("Channel"), view.channel.label),
             pair(_("Category"), view.category or "—"),
-            pair(_("Response due"), _when(view.response_due_at, zone)),
-            pair(_("Resolution due"), _when(view.resolution_due_at, zone)),
+            pair(
+                _("Response due"),
+                mark_breach(_when(view.response_due_at, zone), bool(sla and sla.response_breached)),
+            ),
+            pair(
+                _("Resolution due"),
+                mark_breach(
+                    _when(view.resolution_due_at, zone), bool(sla and sla.resolution_breached)
+                ),
+            ),
         )
-        return Group(title, grid)
+        if sla is None:
+            return Group(title, grid)
+        return Group(title, grid, pair(_("SLA"), sla_summary(sla)))

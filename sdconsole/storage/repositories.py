@@ -22,10 +22,19 @@ from sdconsole.domain.model import (
     Priority,
     Status,
 )
-from sdconsole.domain.views import EventView, MessageView, QueueFilter, QueueRow, TicketView
+from sdconsole.domain.sla import DEFAULT_TARGETS, Targets
+from sdconsole.domain.views import (
+    EventView,
+    MessageView,
+    QueueFilter,
+    QueueRow,
+    SlaTerms,
+    TicketView,
+)
 from sdconsole.storage.tables import (
     OPEN_TICKETS_SQL,
     Attachment,
+    BusinessCalendar,
     Category,
     Client,
     Contact,
@@ -34,6 +43,8 @@ from sdconsole.storage.tables import (
     Engineer,
     Event,
     Message,
+    SlaPlan,
+    SlaTarget,
     Ticket,
 )
 
@@ -184,6 +195,46 @@ def list_tickets(
     return [dict(zip(keys, row, strict=True)) for row in session.execute(stmt)]
 
 
+def _sla_terms(session: Session, ticket: Ticket) -> SlaTerms:
+    """The plan, calendar and targets of the ticket's priority, as `services.sla` applies them."""
+    priority = Priority(ticket.priority)
+    targets = DEFAULT_TARGETS[priority]
+    plan_label, calendar_label = "", ""
+    row = None
+    if ticket.contract_id is not None:
+        row = session.execute(
+            select(SlaPlan, SlaTarget)
+            .join(Contract, Contract.sla_plan_id == SlaPlan.id)
+            .outerjoin(
+                SlaTarget,
+                (SlaTarget.plan_id == SlaPlan.id) & (SlaTarget.priority == int(priority)),
+            )
+            .where(Contract.id == ticket.contract_id)
+        ).first()
+    if row is not None:
+        plan, target = row
+        plan_label = f"{plan.code} {plan.name}"
+        calendar_id = plan.calendar_id
+        if target is not None:
+            targets = Targets(
+                target.registration_minutes, target.response_minutes, target.resolution_minutes
+            )
+            calendar_id = target.calendar_id or plan.calendar_id
+        calendar = session.get(BusinessCalendar, calendar_id)
+        calendar_label = calendar.name if calendar is not None else ""
+    return SlaTerms(
+        plan=plan_label,
+        calendar=calendar_label,
+        registration_minutes=targets.registration_minutes,
+        response_minutes=targets.response_minutes,
+        resolution_minutes=targets.resolution_minutes,
+        paused_minutes=ticket.paused_minutes,
+        registration_breached=ticket.registration_breached,
+        response_breached=ticket.response_breached,
+        resolution_breached=ticket.resolution_breached,
+    )
+
+
 def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
     """A ticket with its thread and history, or None."""
     ticket = session.get(Ticket, ticket_id)
@@ -232,6 +283,7 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
         )
     }
     return TicketView(
+        sla=_sla_terms(session, ticket),
         id=ticket.id,
         subject=ticket.subject,
         status=Status(ticket.status),
