@@ -57,6 +57,9 @@ from sdconsole.storage.types import UTCDateTime
 BATCH = 50_000
 """Tickets per executemany / per COPY flush."""
 
+SLA_SEED = 0x51A
+"""Seed of the SLA outcome fields (registration, minutes to response and resolution)."""
+
 DAY = 86_400.0
 
 # -- directory vocabulary -------------------------------------------------------------------
@@ -661,6 +664,14 @@ def ticket_rows(
         # An instant `offset_s` after `base_ts` (at least a second), never in the future.
         return fromts(min(now_ts, base_ts + max(1.0, offset_s)), utc)
 
+    def minutes(start: datetime, end: datetime) -> int:
+        # Working minutes on the 24/7 calendar, whole minutes as the SLA engine counts them.
+        return max(0, int((end - start).total_seconds() // 60))
+
+    # The SLA outcome fields draw from a generator of their own, so that the rows the queue
+    # benchmark reads stay those of earlier runs of the same seed.
+    srnd = random.Random(SLA_SEED).random
+
     for i in range(n):
         created_ts = times[i]
         created = fromts(created_ts, utc)
@@ -685,6 +696,11 @@ def ticket_rows(
         paused_at: datetime | None = None
         resolution_code: str | None = None
         resolution_breached = False
+        response_minutes: int | None = None
+        resolution_minutes: int | None = None
+        # Registration: most requests are classified well within the target, some late.
+        reg_s = reg_m * 60 * (srnd() * 0.9 if srnd() < 0.92 else 1 + srnd() * 2)
+        registered: datetime | None = after(received.timestamp(), reg_s)
 
         response_s = resp_m * 60 * (rnd() * 0.9 if rnd() < 0.9 else 1 + rnd())
         if i in open_idx:
@@ -704,8 +720,16 @@ def ticket_rows(
                 responded=first_response is not None,
                 paused=paused_at is not None,
             )
+            if status == Status.NEW and srnd() < 0.35:
+                registered = None  # nobody has classified it yet
             updated = max(x for x in (created, first_response, paused_at) if x is not None)
-            response_breached = (first_response or now) > response_due
+            if first_response is not None:
+                response_minutes = minutes(received, first_response)
+                response_breached = response_minutes > resp_m
+            else:
+                response_breached = minutes(received, now) > resp_m
+            ran = minutes(received, paused_at or now) - paused_minutes
+            resolution_breached = ran > resol_m
         else:
             roll = rnd()
             status = Status.CANCELLED if roll < 0.06 else Status.CLOSED
@@ -719,14 +743,21 @@ def ticket_rows(
                 else:
                     status = Status.RESOLVED
                 resolution_code = rng.choice(RESOLUTION_CODES)
-                resolution_breached = resolved > resolution_due
+                resolution_minutes = max(0, minutes(received, resolved) - paused_minutes)
+                resolution_breached = resolution_minutes > resol_m
             else:
                 closed = after(created_ts, response_s + rnd() * 3 * DAY)
                 resolution_code = "cancelled"
             assigned = rnd() < 0.98
             due = resolution_due
             updated = closed or resolved or first_response
-            response_breached = first_response > response_due
+            response_minutes = minutes(received, first_response)
+            response_breached = response_minutes > resp_m
+        registration_breached = (
+            minutes(received, registered) > reg_m
+            if registered is not None
+            else minutes(received, now) > reg_m
+        )
 
         assignee: int | None = None
         if assigned:
@@ -762,8 +793,14 @@ def ticket_rows(
             due,
             paused_at,
             paused_minutes,
+            registered,
+            registration_breached,
             response_breached,
             resolution_breached,
+            response_minutes,
+            resolution_minutes,
+            0,  # sla_alerts
+            None,  # sla_next_alert_at
             resolution_code,
             None,  # resolution_text
             None,  # merged_into_id
@@ -803,8 +840,14 @@ _EXPECTED_COLUMNS = [
     "due_at",
     "paused_at",
     "paused_minutes",
+    "registered_at",
+    "registration_breached",
     "response_breached",
     "resolution_breached",
+    "response_minutes",
+    "resolution_minutes",
+    "sla_alerts",
+    "sla_next_alert_at",
     "resolution_code",
     "resolution_text",
     "merged_into_id",

@@ -15,6 +15,10 @@ HEADLESS = [
     "sdconsole.services.intake",
     "sdconsole.services.tickets",
     "sdconsole.reports.ticket",
+    "sdconsole.reports.sla",
+    "sdconsole.reports.breaches",
+    "sdconsole.services.breaches",
+    "sdconsole.cli.report",
     "sdconsole.cli.main",
 ]
 

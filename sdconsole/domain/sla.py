@@ -161,6 +161,8 @@ class ClockReading:
         paused: working minutes it stood paused.
         breached_at: when it passed its due instant, or None.
         warn_at: when it crosses the warning threshold (running clocks only).
+        overdue: working minutes it ran past its deadline, pauses excluded (0 while on time);
+            with no priority change, `elapsed` − `target`.
     """
 
     clock: SlaClock
@@ -171,6 +173,7 @@ class ClockReading:
     paused: int
     breached_at: datetime | None
     warn_at: datetime | None
+    overdue: int = 0
 
     @property
     def breached(self) -> bool:
@@ -204,6 +207,7 @@ class _Run:
         self.mark = start
         self.elapsed = 0
         self.paused = 0
+        self.overdue = 0
         self.paused_now = False
         self.stopped_at: datetime | None = None
         self.breached_at: datetime | None = None
@@ -216,8 +220,10 @@ class _Run:
         if self.paused_now:
             self.paused += used
         else:
-            if self.breached_at is None and used > self.remaining:
-                self.breached_at = self.calendar.add_minutes(self.mark, max(self.remaining, 0))
+            if used > self.remaining:
+                if self.breached_at is None:
+                    self.breached_at = self.calendar.add_minutes(self.mark, max(self.remaining, 0))
+                self.overdue += used - max(self.remaining, 0)
             self.elapsed += used
             self.remaining -= used
         self.mark = at
@@ -257,6 +263,7 @@ class _Run:
             paused=self.paused,
             breached_at=self.breached_at,
             warn_at=warn_at,
+            overdue=self.overdue,
         )
 
 

@@ -70,7 +70,7 @@ class Store:
         # A file that SQLite created but nothing wrote tables into (WAL set-up alone writes a
         # header) is as new as a missing one.
         try:
-            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
                 return db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
         except sqlite3.DatabaseError:
             return False

@@ -271,6 +271,7 @@ class Ticket(SQLModel, table=True):
             postgresql_where=text(f"{OPEN_TICKETS_SQL} AND assignee_id IS NULL"),
         ),
         Index("ix_ticket_created", "created_at"),
+        Index("ix_ticket_received", "received_at"),
         Index("ix_ticket_client_created", "client_id", "created_at"),
     )
 
