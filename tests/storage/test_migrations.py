@@ -27,6 +27,13 @@ def test_upgrade_from_empty_reaches_head_and_is_idempotent(store_url: str) -> No
         store.dispose()
 
 
+def test_the_quick_head_is_alembics_head(store: Store) -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(store.engine))
+    assert migrate.head_revision() == script.get_current_head()
+
+
 def test_migrations_match_the_table_models(store: Store) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
