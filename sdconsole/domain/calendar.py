@@ -56,7 +56,8 @@ Hours = tuple[tuple[int, int], ...]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
-_MINUTE_US = 60_000_000
+_SECOND_US = 1_000_000
+_MINUTE_US = 60 * _SECOND_US
 _TIME = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|24:00")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHORTENING_MINUTES = 60
@@ -235,8 +236,21 @@ class WorkingCalendar:
     def add_minutes(self, start: datetime, minutes: int) -> datetime:
         if minutes < 0:
             raise ValueError("add_minutes needs minutes >= 0")
+        return self._add_us(start, minutes * _MINUTE_US)
+
+    def add_seconds(self, start: datetime, seconds: int) -> datetime:
+        if seconds < 0:
+            raise ValueError("add_seconds needs seconds >= 0")
+        return self._add_us(start, seconds * _SECOND_US)
+
+    def minutes_between(self, start: datetime, end: datetime) -> int:
+        return self._between_us(start, end) // _MINUTE_US
+
+    def seconds_between(self, start: datetime, end: datetime) -> int:
+        return self._between_us(start, end) // _SECOND_US
+
+    def _add_us(self, start: datetime, remaining: int) -> datetime:
         now = _to_us(start)
-        remaining = minutes * _MINUTE_US
         if remaining == 0:
             return start.astimezone(UTC)
         ordinal = start.astimezone(self.zone).toordinal()
@@ -254,7 +268,7 @@ class WorkingCalendar:
                     remaining -= week
                     ordinal += 7
 
-    def minutes_between(self, start: datetime, end: datetime) -> int:
+    def _between_us(self, start: datetime, end: datetime) -> int:
         first, last = _to_us(start), _to_us(end)
         if last <= first:
             return 0
@@ -273,7 +287,7 @@ class WorkingCalendar:
                 if hi > lo:
                     total += hi - lo
             ordinal += 1
-        return total // _MINUTE_US
+        return total
 
     # -- inspection -----------------------------------------------------------------------------
 

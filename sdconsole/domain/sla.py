@@ -29,6 +29,14 @@ class Calendar(Protocol):
         """Working minutes from `start` to `end` (0 when `end` is not after `start`)."""
         ...
 
+    def add_seconds(self, start: datetime, seconds: int) -> datetime:
+        """The instant `seconds` working seconds after `start`."""
+        ...
+
+    def seconds_between(self, start: datetime, end: datetime) -> int:
+        """Working seconds from `start` to `end`, rounded down (0 when `end` is not after)."""
+        ...
+
 
 class RoundTheClock:
     """A 24/7 calendar: working minutes are wall-clock minutes."""
@@ -38,6 +46,12 @@ class RoundTheClock:
 
     def minutes_between(self, start: datetime, end: datetime) -> int:
         return max(0, int((end - start).total_seconds() // 60))
+
+    def add_seconds(self, start: datetime, seconds: int) -> datetime:
+        return start + timedelta(seconds=seconds)
+
+    def seconds_between(self, start: datetime, end: datetime) -> int:
+        return max(0, int((end - start).total_seconds() // 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,15 +209,19 @@ class SlaReading:
 
 
 class _Run:
-    """The bookkeeping of one clock during a replay."""
+    """The bookkeeping of one clock during a replay, in working seconds.
+
+    Seconds, not minutes: a history has many steps, and rounding each to whole minutes would
+    move a deadline up to a minute later per step.
+    """
 
     def __init__(self, clock: SlaClock, start: datetime, priority: Priority, policy: Policy):
         self.clock = clock
         self.policy = policy
         self.calendar = policy.calendars[priority]
         self.target = _target(policy, priority, clock)
-        self.remaining = self.target
-        """Working minutes left until due, counted from `mark`; negative once overdue."""
+        self.remaining = self.target * 60
+        """Working seconds left until due, counted from `mark`; negative once overdue."""
         self.mark = start
         self.elapsed = 0
         self.paused = 0
@@ -216,13 +234,13 @@ class _Run:
         """Count the working time from the mark to `at` as running or paused."""
         if self.stopped_at is not None or at <= self.mark:
             return
-        used = self.calendar.minutes_between(self.mark, at)
+        used = self.calendar.seconds_between(self.mark, at)
         if self.paused_now:
             self.paused += used
         else:
             if used > self.remaining:
                 if self.breached_at is None:
-                    self.breached_at = self.calendar.add_minutes(self.mark, max(self.remaining, 0))
+                    self.breached_at = self.calendar.add_seconds(self.mark, max(self.remaining, 0))
                 self.overdue += used - max(self.remaining, 0)
             self.elapsed += used
             self.remaining -= used
@@ -241,7 +259,7 @@ class _Run:
     def retarget(self, priority: Priority, more_urgent: bool) -> None:
         """The new priority's target counts from the change; more urgent never means later."""
         target = _target(self.policy, priority, self.clock)
-        self.remaining = min(self.remaining, target) if more_urgent else target
+        self.remaining = min(self.remaining, target * 60) if more_urgent else target * 60
         self.target = target
         self.calendar = self.policy.calendars[priority]
 
@@ -249,21 +267,21 @@ class _Run:
         if self.remaining <= 0 and self.breached_at is not None:
             due = self.breached_at
         else:
-            due = self.calendar.add_minutes(self.mark, self.remaining)
+            due = self.calendar.add_seconds(self.mark, self.remaining)
         warn_at = None
         if self.stopped_at is None and not self.paused_now:
-            margin = -(-self.target * (100 - self.policy.warning_pct) // 100)
-            warn_at = self.calendar.add_minutes(self.mark, max(self.remaining - margin, 0))
+            margin = -(-self.target * 60 * (100 - self.policy.warning_pct) // 100)
+            warn_at = self.calendar.add_seconds(self.mark, max(self.remaining - margin, 0))
         return ClockReading(
             clock=self.clock,
             target=self.target,
             due_at=due,
             stopped_at=self.stopped_at,
-            elapsed=self.elapsed,
-            paused=self.paused,
+            elapsed=self.elapsed // 60,
+            paused=self.paused // 60,
             breached_at=self.breached_at,
             warn_at=warn_at,
-            overdue=self.overdue,
+            overdue=self.overdue // 60,
         )
 
 

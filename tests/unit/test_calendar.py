@@ -502,3 +502,12 @@ def test_the_stored_shape_builds_a_calendar() -> None:
     assert isinstance(calendar, WorkingCalendar)
     assert calendar.country == "RU"
     assert calendar.hours_on(date(2026, 11, 24)) == ()
+
+
+def test_seconds_add_and_count_like_minutes() -> None:
+    calendar = WorkingCalendar("Europe/Moscow", {str(d): [["09:00", "18:00"]] for d in range(1, 6)})
+    start = datetime(2026, 11, 27, 17, 59, 30, tzinfo=ZoneInfo("Europe/Moscow"))  # Friday
+    due = calendar.add_seconds(start, 45)
+    assert due == datetime(2026, 11, 30, 9, 0, 15, tzinfo=ZoneInfo("Europe/Moscow"))
+    assert calendar.seconds_between(start, due) == 45
+    assert calendar.minutes_between(start, due) == 0

@@ -289,3 +289,20 @@ def test_time_only_adds_to_a_clock(
         assert after.paused >= before.paused
         if before.breached_at is not None:
             assert after.breached_at == before.breached_at
+
+
+def test_many_steps_never_move_a_deadline() -> None:
+    # Steps at odd seconds must not each round a minute away (a drift found on the demo).
+    received = datetime(2026, 11, 20, 10, 29, 42, tzinfo=UTC)
+    steps = [
+        status(datetime(2026, 11, 20, 11, 7, 22, tzinfo=UTC), Status.OPEN),
+        Fact(datetime(2026, 11, 20, 11, 30, 57, tzinfo=UTC), FactKind.RESPONDED),
+        Fact(
+            datetime(2026, 11, 20, 11, 51, 57, tzinfo=UTC), FactKind.PRIORITY, priority=Priority.P2
+        ),
+        status(datetime(2026, 11, 20, 12, 34, 31, tzinfo=UTC), Status.WAITING_VENDOR),
+    ]
+    reading = replay(received, Priority.P2, steps, DEFAULT_POLICY, received + timedelta(hours=3))
+    assert reading.resolution.due_at == received + timedelta(hours=8)
+    assert reading.response.breached_at == received + timedelta(minutes=30)
+    assert reading.response.elapsed == 61  # 61 min 15 s to the first response
