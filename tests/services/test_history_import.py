@@ -114,6 +114,7 @@ def test_bad_lines_are_reported_and_nothing_is_imported(
         ticket("OTRS-4", events=[{"at": at(1), "kind": "assign", "to": "ghost"}]),
         ticket("OTRS-1"),
         ticket("OTRS-6", format=2),
+        ticket("OTRS-7", messages=[{"at": "вчера", "kind": "letter"}]),
     )
     with pytest.raises(ImportRowsFailed) as caught:
         import_history(world, clock, path)
@@ -126,6 +127,8 @@ def test_bad_lines_are_reported_and_nothing_is_imported(
     )
     assert "line 5, column external_id: OTRS-1 repeats line 1" in found
     assert "line 6, column format: 2 is not a format this sdconsole reads; use 1" in found
+    assert any(f.startswith("line 7, column messages[0].at: вчера is not a time") for f in found)
+    assert any(f.startswith("line 7, column messages[0].kind: letter is not one of") for f in found)
     with world.reader() as session:
         assert session.execute(select(Ticket.id)).all() == []
 

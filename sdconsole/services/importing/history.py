@@ -323,11 +323,13 @@ class _Checker:
             if not isinstance(entry, dict):
                 self.log.add(number, where, N_("must be an object"))
                 continue
-            at = self.time(number, {where: entry.get("at")}, where, required=True)
-            kind = self.choice(number, {where: entry.get("kind")}, where, MessageKind, None)
+            at = self.time(number, {f"{where}.at": entry.get("at")}, f"{where}.at", required=True)
+            field = f"{where}.kind"
+            kind = self.choice(number, {field: entry.get("kind")}, field, MessageKind, None)
             if kind is None and entry.get("kind") is None:
-                self.log.add(number, f"{where}.kind", N_("a value is required"))
-            channel = self.choice(number, {where: entry.get("channel")}, where, ChannelKind, None)
+                self.log.add(number, field, N_("a value is required"))
+            field = f"{where}.channel"
+            channel = self.choice(number, {field: entry.get("channel")}, field, ChannelKind, None)
             author = entry.get("author") or ""
             login = entry.get("by")
             engineer = None
