@@ -23,7 +23,7 @@ class QueueScreen(Screen[None]):
     """The queue: what to work on next."""
 
     BINDINGS = [
-        Binding("enter", "open", N_("Open"), id="queue.open", show=True),
+        Binding("enter", "open", N_("Open"), id="queue.open", show=False),
         Binding("a", "show_all", N_("All"), id="queue.all"),
         Binding("m", "show_mine", N_("Mine"), id="queue.mine"),
         Binding("u", "show_unassigned", N_("Unassigned"), id="queue.unassigned"),

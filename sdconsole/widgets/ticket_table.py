@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from sdconsole.bindings import translate_bindings
 from sdconsole.domain.model import OPEN_STATUSES, Priority, Status
 from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.domain.views import QueueRow
-from sdconsole.i18n import _
+from sdconsole.i18n import N_, _
 
 
 def format_span(minutes: int) -> str:
@@ -46,6 +48,9 @@ class TicketTable(DataTable[Text]):
 
         ticket_id: int
 
+    BINDINGS = [Binding("enter", "select_cursor", N_("Open"), show=True)]
+    """Enter opens the ticket; shown in the footer (DataTable's own binding is hidden)."""
+
     @dataclass
     class NearEnd(Message):
         """The cursor came close to the last loaded row: time to read the next page."""
@@ -64,6 +69,7 @@ class TicketTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        translate_bindings(self)
         self.rows_by_key: dict[int, QueueRow] = {}
         self._alarm = "bold"
         self._warn = "bold"
