@@ -10,7 +10,7 @@ and SLA plans after their calendars.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,16 +25,23 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-FileArg = Annotated[
-    Path,
-    typer.Argument(
+
+def _file_argument(help_text: str) -> Any:
+    """An existing, readable file named FILE on the command line."""
+    return typer.Argument(
         exists=True,
         dir_okay=False,
         readable=True,
         show_default=False,
         metavar="FILE",
-        help="CSV file: UTF-8 or Windows-1251, ';' or ',' delimited.",
-    ),
+        help=help_text,
+    )
+
+
+FileArg = Annotated[Path, _file_argument("CSV file: UTF-8 or Windows-1251, ';' or ',' delimited.")]
+HistoryFileArg = Annotated[
+    Path,
+    _file_argument("JSON lines: one ticket with its messages and events per line (format 1)."),
 ]
 DryRunOpt = Annotated[
     bool,
@@ -152,17 +159,7 @@ def sla_plans(
 @handle_errors
 def tickets(
     ctx: typer.Context,
-    file: Annotated[
-        Path,
-        typer.Argument(
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            show_default=False,
-            metavar="FILE",
-            help="JSON lines: one ticket with its messages and events per line (format 1).",
-        ),
-    ],
+    file: HistoryFileArg,
     fmt: FormatOpt = TextFormat.TEXT,
 ) -> None:
     """Import ticket history from another service desk (matched by external_id, never twice)."""
