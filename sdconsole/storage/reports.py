@@ -12,10 +12,11 @@ classifies each of the three clocks with one SQL expression (`clock_state`), so 
 Cancelled requests are left out. The period is on ``received_at`` (index ``ix_ticket_received``).
 
 How the work is split between the database and Python was measured on 1,000,000 tickets
-(BENCHMARKS.md, "SLA report"): PostgreSQL counts the clock states with a hash aggregate and
-takes the medians with ``percentile_cont``; SQLite has no hash aggregate (every
-GROUP BY sorts all rows) and no percentile function, so it computes each ticket's clock states in
-one scan and Python tallies them.
+(BENCHMARKS.md, "SLA report"): PostgreSQL computes every figure in one scan (the clock states
+counted with ``FILTER``, the medians with ``percentile_cont``, the groups and the total in one
+``GROUPING SETS`` aggregate); SQLite has no hash aggregate (every GROUP BY sorts all rows) and no
+percentile function, so it computes each ticket's clock states in one scan and Python tallies
+them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.dialects import postgresql
@@ -198,20 +200,10 @@ def sla_figures(
     """
     key = GROUP_COLUMNS[by] if by is not None else None
     conditions = _conditions(session, scope)
-    if _dialect(session) == "sqlite":
-        codes, response, resolution = _sqlite_tally(session, key, conditions, now)
-        response_spread = {k: _spread_sorted(v) for k, v in response.items()}
-        resolution_spread = {k: _spread_sorted(v) for k, v in resolution.items()}
-        total_response = _spread_sorted(sorted(chain.from_iterable(response.values())))
-        total_resolution = _spread_sorted(sorted(chain.from_iterable(resolution.values())))
-    else:
-        codes = _grouped_codes(session, key, conditions, now)
-        response_spread, total_response = _percentiles(
-            session, key, _t.response_minutes, conditions
-        )
-        resolution_spread, total_resolution = _percentiles(
-            session, key, _t.resolution_minutes, conditions
-        )
+    if _dialect(session) != "sqlite":
+        groups, total = _postgresql_figures(session, key, conditions, now)
+        return (groups if by is not None else []), total
+    codes, response, resolution = _sqlite_tally(session, key, conditions, now)
 
     def figures(group: Any, pairs: Iterable[tuple[int, int]], rs: Spread, ss: Spread) -> SlaFigures:
         tickets, (registration, response, resolution) = _tally(pairs)
@@ -221,15 +213,20 @@ def sla_figures(
         figures(
             group,
             pairs.items(),
-            response_spread.get(group, Spread()),
-            resolution_spread.get(group, Spread()),
+            _spread_sorted(response.get(group, ())),
+            _spread_sorted(resolution.get(group, ())),
         )
         for group, pairs in codes.items()
     ]
     everything: Counter[int] = Counter()
     for pairs in codes.values():
         everything.update(pairs)
-    total = figures(None, everything.items(), total_response, total_resolution)
+    total = figures(
+        None,
+        everything.items(),
+        _spread_sorted(sorted(chain.from_iterable(response.values()))),
+        _spread_sorted(sorted(chain.from_iterable(resolution.values()))),
+    )
     return (groups if by is not None else []), total
 
 
@@ -270,46 +267,67 @@ def _sqlite_tally(
     return codes, response, resolution
 
 
-def _grouped_codes(
+SORT_MEMORY = "256MB"
+"""PostgreSQL ``work_mem`` for the report's transaction: the medians sort every clock's minutes
+in memory instead of spilling to disk (the server's default of 4 MB spills at ~100,000 rows)."""
+
+
+def _postgresql_figures(
     session: Session, key: Any, conditions: list[Any], now: datetime
-) -> dict[Any, Counter[int]]:
-    inner = select(
-        (key if key is not None else literal_column("NULL")).label("k"),
-        _state_code(now).label("code"),
-    ).where(*conditions)
-    sub = inner.subquery()
-    codes: dict[Any, Counter[int]] = {}
-    for group, code, n in session.execute(
-        select(sub.c.k, sub.c.code, func.count()).group_by(sub.c.k, sub.c.code)
-    ):
-        codes.setdefault(group, Counter())[code] = n
-    return codes
+) -> tuple[list[SlaFigures], SlaFigures]:
+    """PostgreSQL: every figure of every group and of the total from one scan.
 
-
-def _percentiles(
-    session: Session, key: Any, minutes: Any, conditions: list[Any]
-) -> tuple[dict[Any, Spread], Spread]:
-    """PostgreSQL: median and p90 per group and over everything (``percentile_cont``).
-
-    One sort per clock: the groups and the total come from one ``GROUPING SETS`` query.
+    The clock states are counted with ``FILTER`` and the medians taken with ``percentile_cont``
+    (which skips NULL minutes) in one ``GROUPING SETS`` aggregate: one pass over the table where
+    a query per figure would read it three times.
     """
-    quantiles = func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(minutes)
-    where = [*conditions, minutes.is_not(None)]
-    if key is None:
-        values = session.execute(select(quantiles).where(*where)).scalar_one()
-        return {}, _spread(values)
-    stmt = (
-        select(func.grouping(key), key, quantiles)
-        .where(*where)
-        .group_by(func.grouping_sets(key, tuple_()))
+    session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+    states = (
+        select(
+            (key if key is not None else literal_column("NULL")).label("k"),
+            *(clock_state(i, now).label(f"s{i}") for i in range(3)),
+            _t.response_minutes.label("response"),
+            _t.resolution_minutes.label("resolution"),
+        )
+        .where(*conditions)
+        .subquery()
     )
-    groups: dict[Any, Spread] = {}
-    total = Spread()
-    for is_total, group, values in session.execute(stmt):
+    counts = [
+        func.count().filter(states.c[f"s{clock}"] == state)
+        for clock in range(3)
+        for state in (MET, BREACHED, RUNNING)
+    ]
+    quantiles = [
+        func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(states.c[name])
+        for name in ("response", "resolution")
+    ]
+    if key is not None:
+        stmt = select(func.grouping(states.c.k), states.c.k, func.count(), *counts, *quantiles)
+        stmt = stmt.group_by(func.grouping_sets(states.c.k, tuple_()))
+    else:
+        stmt = select(
+            literal_column("1"), literal_column("NULL"), func.count(), *counts, *quantiles
+        )
+    groups: list[SlaFigures] = []
+    total = SlaFigures(None, 0, ClockCounts(), ClockCounts(), ClockCounts(), Spread(), Spread())
+    for row in session.execute(stmt):
+        is_total, group, tickets = row[0], row[1], row[2]
+        registration, response, resolution = (
+            ClockCounts(*row[3 + 3 * c : 6 + 3 * c]) for c in range(3)
+        )
+        figures = SlaFigures(
+            None if is_total else group,
+            tickets,
+            registration,
+            response,
+            resolution,
+            _spread(row[12]),
+            _spread(row[13]),
+        )
         if is_total:
-            total = _spread(values)
+            total = figures
         else:
-            groups[group] = _spread(values)
+            groups.append(figures)
     return groups, total
 
 
