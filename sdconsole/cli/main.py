@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from sdconsole.cli import catalogue as catalogue_cli
 from sdconsole.cli import config as config_cli
 from sdconsole.cli import db as db_cli
 from sdconsole.cli import demo as demo_cli
@@ -29,6 +30,8 @@ app.add_typer(ticket_cli.app, name="ticket")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(workers_cli.app, name="workers")
 app.add_typer(report_cli.app, name="report")
+app.add_typer(catalogue_cli.app, name="catalogue")
+app.add_typer(catalogue_cli.cards_app, name="cards")
 app.command("demo")(demo_cli.demo)
 
 
