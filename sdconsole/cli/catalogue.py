@@ -150,13 +150,9 @@ def check_cards(
     for problem in problems:
         err_console.print(str(problem), markup=False)
     if problems:
-        err_console.print(
-            _("{count} problems found.").format(count=len(problems)), markup=False
-        )
+        err_console.print(_("{count} problems found.").format(count=len(problems)), markup=False)
         raise typer.Exit(EXIT_INVALID)
-    err_console.print(
-        _("{count} cards are valid.").format(count=len(cards)), markup=False
-    )
+    err_console.print(_("{count} cards are valid.").format(count=len(cards)), markup=False)
 
 
 @cards_app.command("list")

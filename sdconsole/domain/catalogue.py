@@ -111,8 +111,10 @@ class CatalogueProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.where}: {self.message}" if self.where else (
-            f"{self.source}: {self.message}"
+        return (
+            f"{self.source}: {self.where}: {self.message}"
+            if self.where
+            else (f"{self.source}: {self.message}")
         )
 
 
@@ -139,9 +141,7 @@ class Catalogue:
     nodes: tuple[IncidentType, ...]
     teams: Mapping[str, Names]
     _by_code: dict[str, IncidentType] = field(init=False, repr=False, compare=False)
-    _children: dict[str | None, list[IncidentType]] = field(
-        init=False, repr=False, compare=False
-    )
+    _children: dict[str | None, list[IncidentType]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_code = {node.code: node for node in self.nodes}

@@ -369,7 +369,7 @@ def _parse_step(step_id: str, raw: Any, problem: Any) -> Step | None:
         problem(step_id, "a step must be a mapping with a kind")
         return None
     try:
-        kind = StepKind(raw.get("kind"))
+        kind = StepKind(str(raw.get("kind")))
     except ValueError:
         kinds = ", ".join(k.value for k in StepKind)
         problem(step_id, f"kind {raw.get('kind')!r} is not one of {kinds}")
@@ -401,9 +401,7 @@ def _parse_step(step_id: str, raw: Any, problem: Any) -> Step | None:
             if isinstance(answer, bool):
                 problem(step_id, "quote the answers yes and no (YAML reads them as true/false)")
                 ok = False
-            parsed[str(answer).lower() if isinstance(answer, bool) else str(answer)] = str(
-                goes_to
-            )
+            parsed[str(answer).lower() if isinstance(answer, bool) else str(answer)] = str(goes_to)
         step = Step(step_id, kind, text, answers=parsed)
     elif kind in (StepKind.ACTION, StepKind.CHECK, StepKind.VERIFY):
         on_ok, on_fail = target("on_ok"), target("on_fail")
@@ -595,9 +593,7 @@ class CardProgress:
             raise ValueError(f"the card run has ended at step {step.id}")
         exits = step.exits
         if answer not in exits:
-            raise ValueError(
-                f"step {step.id} accepts {', '.join(exits)}, not {answer!r}"
-            )
+            raise ValueError(f"step {step.id} accepts {', '.join(exits)}, not {answer!r}")
         if (
             step.kind is StepKind.VERIFY
             and answer == FAIL

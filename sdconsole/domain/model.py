@@ -217,6 +217,7 @@ class EventKind(StrEnum):
     FIRST_RESPONSE = "first_response"
     SLA = "sla"
     FIELD = "field"
+    CARD = "card"
 
 
 TICKET_NUMBER_RE = re.compile(r"\bSD-(\d{1,9})\b", re.IGNORECASE)

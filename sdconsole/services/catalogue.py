@@ -46,7 +46,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -105,9 +105,8 @@ def read_cards(directory: Directory) -> tuple[dict[str, Card], list[CardProblem]
             problems.extend(error.problems)
             continue
         if card.id in cards:
-            problems.append(
-                CardProblem(path.name, "", f"card id {card.id!r} is also used by {sources[card.id]}")
-            )
+            other = sources[card.id]
+            problems.append(CardProblem(path.name, "", f"card id {card.id!r} is also in {other}"))
             continue
         cards[card.id] = card
         sources[card.id] = path.name

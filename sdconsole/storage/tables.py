@@ -407,6 +407,28 @@ class Event(SQLModel, table=True):
     details: dict[str, Any] = _json({})
 
 
+class CardRun(SQLModel, table=True):
+    """A run of a diagnostic card on a ticket: the card version and every answer given.
+
+    ``answers`` holds ``{"step", "answer", "actor", "at", "comment"}`` records in order; each is
+    also an internal note on the ticket. Replaying them on the card gives the current step.
+    """
+
+    __tablename__ = "card_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _fk("ticket.id", nullable=False)
+    card_id: str = Field(max_length=128)
+    card_version: int
+    started_by_id: int | None = _fk("engineer.id", index=False)
+    started_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+    current_step: str = Field(max_length=128)
+    outcome: str | None = Field(default=None, max_length=16)
+    finished_at: datetime | None = _ts()
+    answers: list[dict[str, Any]] = _json([])
+
+
 class TimeEntry(SQLModel, table=True):
     """Minutes an engineer spent on a ticket."""
 
