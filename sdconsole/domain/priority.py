@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from sdconsole.domain.model import Priority
+from sdconsole.i18n import N_
 
 IMPACT_LEVELS = (1, 2, 3)
 """1 high (store cannot sell), 2 medium (one of several tills), 3 low (one user, a question)."""
@@ -32,3 +36,82 @@ def priority_for(impact: int, urgency: int) -> Priority:
         return _MATRIX[(impact, urgency)]
     except KeyError:
         raise ValueError(f"impact and urgency must be 1-3, got {impact}, {urgency}") from None
+
+
+# -- signals in the text and the context ------------------------------------------------------
+
+_ALL_DOWN = re.compile(
+    r"вс[еёи]\s+касс\w*\s+(?:не\s|стоя|висят|сломал|отключ|легл)"
+    r"|ни\s+одн\w+\s+касс"
+    r"|(?:магазин|точка)\s+(?:не\s+работает|стоит|закрыт)"
+    r"|не\s+можем\s+(?:продавать|торговать|работать|пробить\s+ни)"
+    r"|не\s+можем\s+(?:ничего\s+)?пробить"
+    r"|торговля\s+(?:стоит|остановлен)"
+    r"|продажи\s+(?:стоят|остановлен)",
+    re.IGNORECASE,
+)
+_ONE_OF_SEVERAL = re.compile(
+    r"(?:одн\w+|втор\w+|треть\w+)\s+из\s+касс|на\s+одной\s+(?:из\s+)?касс|остальные\s+(?:кассы\s+)?работают",
+    re.IGNORECASE,
+)
+_URGENT = re.compile(
+    r"\bсрочно|очень\s+срочн|горит\b|\bочеред[ьи]\b|стоит\s+очередь|покупател\w+\s+ждут"
+    r"|\bасап\b|\basap\b|\burgent",
+    re.IGNORECASE,
+)
+_NOT_URGENT = re.compile(
+    r"не\s+срочн|когда\s+будет\s+(?:время|возможность)|в\s+плановом\s+порядке|\bвопрос\b"
+    r"|подскажите,?\s+как|как\s+(?:сделать|настроить|пробить)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Impact, urgency and priority of a new ticket, with the reasons for any change made to the
+    category's defaults (message templates and values)."""
+
+    impact: int
+    urgency: int
+    priority: Priority
+    reasons: tuple[tuple[str, dict[str, object]], ...] = ()
+
+
+def assess(
+    impact: int,
+    urgency: int,
+    text: str,
+    *,
+    only_till: bool = False,
+    raise_impact: bool = False,
+) -> Assessment:
+    """Priority from the category's impact and urgency, adjusted by what the request says.
+
+    * "all tills down", "the shop cannot sell" → impact 1; "one of the tills", "the others
+      work" → impact no higher than 2;
+    * "urgent", "a queue of customers" → urgency 1; "not urgent", a how-to question → urgency
+      no higher than 2 … kept at 3 when the category says so;
+    * `only_till`: the ticket's register is the shop's only one, so a till fault stops the
+      shop → impact 1;
+    * `raise_impact`: the client's contract raises impact by one level (a VIP client).
+    """
+    reasons: list[tuple[str, dict[str, object]]] = []
+    if _ALL_DOWN.search(text) and impact > 1:
+        impact = 1
+        reasons.append((N_("the request says the shop cannot sell"), {}))
+    elif only_till and impact == 2:
+        impact = 1
+        reasons.append((N_("the shop's only till"), {}))
+    elif _ONE_OF_SEVERAL.search(text) and impact == 1:
+        impact = 2
+        reasons.append((N_("the other tills work"), {}))
+    if _URGENT.search(text) and urgency > 1:
+        urgency = 1
+        reasons.append((N_("the request says it is urgent"), {}))
+    elif _NOT_URGENT.search(text) and urgency == 1:
+        urgency = 2
+        reasons.append((N_("the request is a question, not an outage"), {}))
+    if raise_impact and impact > 1:
+        impact -= 1
+        reasons.append((N_("the client's contract raises impact by a level"), {}))
+    return Assessment(impact, urgency, priority_for(impact, urgency), tuple(reasons))
