@@ -12,12 +12,51 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sdconsole import locations
 from sdconsole.domain.errors import InvalidInput
 from sdconsole.i18n import N_
+
+
+class RoutingRuleSettings(BaseModel):
+    """One ``[[routing.rules]]`` entry: conditions (all that are given must hold) and what the
+    rule sets. docs/routing.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    categories: list[str] = []
+    """Category code prefixes (``egais`` matches ``egais.utm.down``)."""
+    priorities: list[int] = []
+    """Priorities 1-4."""
+    channels: list[str] = []
+    clients: list[str] = []
+    """Client external ids or ИНН; a rule for a chain applies to its shops."""
+    line: int | None = Field(default=None, ge=1, le=4)
+    team: str | None = None
+    skills: list[str] = []
+    """Skills the engineer must have."""
+
+
+class RoutingSettings(BaseModel):
+    """``[routing]``: how new tickets are classified, prioritised and given out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assign: bool = True
+    """Give new tickets to an engineer on shift; false leaves them in the line's queue."""
+    prefer_manager: bool = True
+    """The client's technical client manager first, when on shift and fit."""
+    max_open: int | None = Field(default=None, ge=1)
+    """Engineers with this many open tickets get no new ones."""
+    classify_threshold: float = Field(default=0.5, ge=0, le=1)
+    """Intake applies the best category at this confidence or above; below it, the
+    suggestions wait for an engineer."""
+    raise_impact_clients: list[str] = []
+    """Clients (external id or ИНН) whose requests count one impact level higher."""
+    rules: list[RoutingRuleSettings] = []
 
 
 class Settings(BaseSettings):
@@ -41,6 +80,9 @@ class Settings(BaseSettings):
 
     queue_page_size: int = 200
     """How many queue rows are read at a time; more load as the engineer scrolls."""
+
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    """Classification, priority and routing of new tickets (docs/routing.md)."""
 
     @classmethod
     def settings_customise_sources(

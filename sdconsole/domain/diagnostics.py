@@ -104,6 +104,7 @@ FIELDS: dict[str, str] = {
 _RULE = re.compile(
     r"^(?:(?P<word>present|absent|future|past|true|false)"
     r"|within (?P<days>\d+)d"
+    r"|(?P<age>older|newer) (?P<amount>\d+)(?P<unit>[hd])"
     r"|(?P<op><=|>=|<|>|==|!=) ?(?P<number>-?\d+(?:\.\d+)?))$"
 )
 
@@ -198,7 +199,7 @@ class CardError(ValueError):
 
 def rule_is_valid(rule: str) -> bool:
     """Whether `rule` is one of the check rules (``present``, ``future``, ``within 30d``,
-    ``>= 90`` …)."""
+    ``older 72h``, ``>= 90`` …)."""
     return _RULE.match(rule.strip()) is not None
 
 
@@ -206,7 +207,8 @@ def evaluate_rule(rule: str, value: Any, now: datetime) -> bool | None:
     """Whether `value` passes `rule` at `now`; None when the value is missing or unfit.
 
     ``present``/``absent``: has a value or not. ``future``/``past``: a date or time after or
-    before `now`. ``within Nd``: a date or time from now to N days ahead. Comparisons take
+    before `now`. ``within Nd``: a date or time from now to N days ahead. ``older Nh``/``older
+    Nd``: a time more than N hours/days ago; ``newer Nh``/``newer Nd``: within the last N. Comparisons take
     numbers. ``true``/``false``: a flag.
     """
     match = _RULE.match(rule.strip())
@@ -221,6 +223,13 @@ def evaluate_rule(rule: str, value: Any, now: datetime) -> bool | None:
         return None
     if word in ("true", "false"):
         return bool(value) is (word == "true") if isinstance(value, bool) else None
+    if match.group("age"):
+        when = _as_datetime(value, now)
+        if when is None:
+            return None
+        hours = int(match.group("amount")) * (24 if match.group("unit") == "d" else 1)
+        limit = now - timedelta(hours=hours)
+        return when < limit if match.group("age") == "older" else when >= limit
     if word in ("future", "past") or match.group("days"):
         when = _as_datetime(value, now)
         if when is None:

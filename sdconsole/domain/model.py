@@ -218,6 +218,7 @@ class EventKind(StrEnum):
     SLA = "sla"
     FIELD = "field"
     CARD = "card"
+    ROUTED = "routed"
 
 
 TICKET_NUMBER_RE = re.compile(r"\bSD-(\d{1,9})\b", re.IGNORECASE)

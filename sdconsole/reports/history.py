@@ -125,7 +125,30 @@ def _created(event: EventView, details: Mapping[str, Any]) -> Text:
         parts.append(_("category {code}").format(code=details["category"]))
     if details.get("contract"):
         parts.append(_("contract {number}").format(number=details["contract"]))
+    suggestions = details.get("suggestions")
+    if isinstance(suggestions, list) and suggestions:
+        codes = ", ".join(str(s.get("code")) for s in suggestions if isinstance(s, Mapping))
+        parts.append(_("suggested categories: {codes}").format(codes=codes))
+    linked = details.get("linked")
+    if isinstance(linked, Mapping) and linked:
+        found = ", ".join(
+            _(_LINKED.get(f"{what}:{how}", "{what} by {how}")).format(what=what, how=how)
+            for what, how in linked.items()
+        )
+        parts.append(found)
+    reasons = details.get("priority_reasons")
+    if isinstance(reasons, list) and reasons:
+        parts.append("; ".join(_reason(r) for r in reasons if isinstance(r, Mapping)))
     return Text(" · ".join(parts))
+
+
+_LINKED = {
+    "client:inn": N_("client found by INN"),
+    "contact:phone": N_("contact found by phone"),
+    "device:reg_number": N_("register found by registration number"),
+    "device:fn_serial": N_("register found by fiscal drive number"),
+    "device:serial": N_("register found by serial number"),
+}
 
 
 def _message(event: EventView, details: Mapping[str, Any]) -> Text:
@@ -268,6 +291,45 @@ def _field(event: EventView, details: Mapping[str, Any]) -> Text:
     return Text(_("Changed: {change}").format(change=change))
 
 
+def _routed(event: EventView, details: Mapping[str, Any]) -> Text:
+    """ "Routed to line 2, team kkt, b.orlov: category …; b.orlov has the fewest …"."""
+    target = _("line {line}").format(line=details.get("line", "?"))
+    if details.get("team"):
+        target += ", " + _("team {team}").format(team=details["team"])
+    if event.after:
+        target += f", {event.after}"
+    reasons = "; ".join(_reason(r) for r in details.get("reasons") or () if isinstance(r, Mapping))
+    phrase = _("Routed to {target}").format(target=target)
+    return Text(f"{phrase}: {reasons}" if reasons else phrase)
+
+
+def _reason(reason: Mapping[str, Any]) -> str:
+    template = str(reason.get("template", ""))
+    raw = reason.get("params")
+    params: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    try:
+        return _(template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def _card(event: EventView, details: Mapping[str, Any]) -> Text:
+    card = details.get("card", "?")
+    what = event.after
+    if what == "started":
+        return Text(_("Diagnostic card {card} started").format(card=card))
+    if what == "resolved":
+        return Text(_("Diagnostic card {card} ended: resolved").format(card=card))
+    if what == "escalated":
+        return Text(_("Diagnostic card {card} ended: escalate").format(card=card))
+    step, answer = details.get("step", "?"), details.get("answer", "?")
+    return Text(
+        _("Diagnostic card {card}: step {step} answered {answer}").format(
+            card=card, step=step, answer=answer
+        )
+    )
+
+
 _DESCRIBERS: dict[EventKind, Callable[[EventView, Mapping[str, Any]], Text]] = {
     EventKind.CREATED: _created,
     EventKind.MESSAGE: _message,
@@ -286,6 +348,8 @@ _DESCRIBERS: dict[EventKind, Callable[[EventView, Mapping[str, Any]], Text]] = {
     EventKind.FIRST_RESPONSE: _first_response,
     EventKind.SLA: _sla,
     EventKind.FIELD: _field,
+    EventKind.ROUTED: _routed,
+    EventKind.CARD: _card,
 }
 
 

@@ -39,7 +39,11 @@ def resources(name: str) -> Traversable:
     return importlib.resources.files("sdconsole") / "resources" / name
 
 
-class _StrictLoader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""LibYAML's parser where the wheel has it (ten times faster on the catalogue)."""
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """Safe YAML that refuses duplicate keys (a repeated step id would silently replace one)."""
 
 

@@ -148,6 +148,7 @@ class DiagnosticsService:
                 raise NotFound(N_("No diagnostic card {card}."), card=card_id)
         now = self.clock.now()
         with self.store.transaction() as session:
+            _ticket(session, ticket_id)
             open_run = session.exec(
                 select(CardRun).where(
                     CardRun.ticket_id == ticket_id,
@@ -175,7 +176,9 @@ class DiagnosticsService:
             session.flush()
             assert run.id is not None
             title = card.title.get(language)
-            note = translate_to(language, N_("Diagnostic card started: {title} ({card}, v{version})."))
+            note = translate_to(
+                language, N_("Diagnostic card started: {title} ({card}, v{version}).")
+            )
             self.tickets.note(
                 ticket_id,
                 note.format(title=title, card=card.id, version=card.version),
@@ -247,9 +250,7 @@ class DiagnosticsService:
         card = self.cards.get(run.card_id)
         if card is None or card.version != run.card_version:
             raise Conflict(
-                N_(
-                    "Card {card} has changed since this run started (v{old}); start a new run."
-                ),
+                N_("Card {card} has changed since this run started (v{old}); start a new run."),
                 card=run.card_id,
                 old=run.card_version,
             )
@@ -275,7 +276,9 @@ class DiagnosticsService:
                 suggestion = OK if verdict else FAIL
         return RunState(run.id, run.ticket_id, progress, values, suggestion)
 
-    def _event(self, session: Session, run: CardRun, actor: Actor, what: str, **details: Any) -> None:
+    def _event(
+        self, session: Session, run: CardRun, actor: Actor, what: str, **details: Any
+    ) -> None:
         session.add(
             Event(
                 ticket_id=run.ticket_id,
@@ -283,7 +286,12 @@ class DiagnosticsService:
                 actor_id=actor.engineer_id,
                 kind=EventKind.CARD.value,
                 after=what,
-                details={"card": run.card_id, "version": run.card_version, "run": run.id, **details},
+                details={
+                    "card": run.card_id,
+                    "version": run.card_version,
+                    "run": run.id,
+                    **details,
+                },
             )
         )
 

@@ -12,12 +12,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from sdconsole.classifier import Classifier, KeywordClassifier
+from sdconsole.classifier import Classifier, KeywordClassifier, Suggestion
+from sdconsole.classifier.features import Entities, extract_entities
+from sdconsole.config import RoutingSettings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.intake import InboundMessage, ticket_id_from_subject, ticket_tag
 from sdconsole.domain.model import (
@@ -31,9 +34,10 @@ from sdconsole.domain.model import (
     Priority,
     Status,
 )
-from sdconsole.domain.priority import priority_for
+from sdconsole.domain.priority import assess
 from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
+from sdconsole.services import routing as routing_service
 from sdconsole.services import sla as sla_service
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
@@ -53,8 +57,8 @@ from sdconsole.storage.tables import (
 
 log = logging.getLogger(__name__)
 
-CLASSIFY_THRESHOLD = 0.5
-"""Below this confidence the category is left for the engineer."""
+TILL_AREAS = frozenset({"kkt", "fn", "ofd", "pos", "payments", "peripherals", "chz", "egais"})
+"""Catalogue areas whose incidents stop the till they happen on."""
 
 
 class Outcome(StrEnum):
@@ -88,6 +92,7 @@ class IntakeService:
         classifier: Classifier | None = None,
         *,
         client_language: str = "ru",
+        routing: RoutingSettings | None = None,
     ) -> None:
         """
         Args:
@@ -95,12 +100,15 @@ class IntakeService:
             clock: the time source.
             classifier: suggests a category; default: keyword rules from the category table.
             client_language: the language of automatic answers to clients (not the UI's).
+            routing: classification threshold, priority and routing settings (the config's
+                ``[routing]``; defaults when None).
         """
         self.store = store
         self.clock = clock
         self.client_language = client_language
+        self.routing = routing or RoutingSettings()
         self._classifier = classifier
-        self._keyword_rules: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self._keyword_rules: tuple[tuple[str, tuple[str, ...], str | None], ...] = ()
         self._keyword_classifier: Classifier | None = None
 
     def ingest(self, message: InboundMessage) -> IngestResult:
@@ -220,23 +228,61 @@ class IntakeService:
         self, session: Session, message: InboundMessage, contact: Contact | None
     ) -> Ticket:
         now = self.clock.now()
+        text = f"{message.subject}\n{message.body}"
+        entities = extract_entities(text)
+        linked: dict[str, str] = {}
         site_id = message.site_id
         if site_id is None and contact is not None:
             owner = session.get(Client, contact.client_id)
             if owner is not None and owner.kind == ClientKind.SITE:
                 site_id = owner.id
         device_id = message.device_id
+        client_hint = message.client_id
+        if entities:
+            if contact is None and entities.phones:
+                contact = _contact_by_phone(session, entities.phones)
+                if contact is not None:
+                    linked["contact"] = "phone"
+                    owner = session.get(Client, contact.client_id)
+                    if site_id is None and owner is not None and owner.kind == ClientKind.SITE:
+                        site_id = owner.id
+            if device_id is None:
+                device, how = _device_by_entities(session, entities, site_id)
+                if device is not None:
+                    device_id = device.id
+                    linked["device"] = how
+            if site_id is None and client_hint is None and contact is None and entities.inns:
+                client = _client_by_inn(session, entities.inns)
+                if client is not None:
+                    client_hint = client.id
+                    linked["client"] = "inn"
         if device_id is not None and site_id is None:
-            device = session.get(Device, device_id)
-            site_id = device.site_id if device else None
-        anchor = site_id or message.client_id or (contact.client_id if contact else None)
+            device_row = session.get(Device, device_id)
+            site_id = device_row.site_id if device_row else None
+        anchor = site_id or client_hint or (contact.client_id if contact else None)
         holder, contract = contract_holder(session, anchor, message.received_at)
-        client_id = message.client_id or (holder.id if holder else None)
+        client_id = client_hint or (holder.id if holder else None)
 
-        category = self._category(session, message)
+        category, suggestions = self._category(session, message)
         impact = message.impact or (category.default_impact if category else 2)
         urgency = message.urgency or (category.default_urgency if category else 2)
-        priority = message.priority or priority_for(impact, urgency)
+        path: tuple[int, ...] = ()
+        if site_id or client_id:
+            path = tuple(
+                c.id
+                for c in repositories.client_chain(session=session, client_id=site_id or client_id)
+                if c.id is not None
+            )
+        assessment = assess(
+            impact,
+            urgency,
+            text,
+            only_till=_only_till(session, site_id, device_id, category),
+            raise_impact=routing_service.raises_impact(session, self.routing, path),
+        )
+        impact = message.impact or assessment.impact
+        urgency = message.urgency or assessment.urgency
+        priority = message.priority or assessment.priority
         subject = (
             clean_line(message.subject)
             or clean_line(message.body, max_length=80)
@@ -265,6 +311,22 @@ class IntakeService:
         )
         session.add(ticket)
         session.flush()
+        details: dict[str, Any] = {
+            "channel": message.channel.value,
+            "priority": Priority(priority).label,
+            "category": category.code if category else None,
+            "contract": contract.number if contract else None,
+        }
+        if suggestions and category is None:
+            details["suggestions"] = [
+                {"code": s.code, "confidence": s.confidence} for s in suggestions
+            ]
+        if linked:
+            details["linked"] = linked
+        if assessment.reasons and message.priority is None:
+            details["priority_reasons"] = [
+                {"template": t, "params": dict(p)} for t, p in assessment.reasons
+            ]
         session.add(
             Event(
                 ticket_id=ticket.id,
@@ -272,13 +334,15 @@ class IntakeService:
                 actor_id=None,
                 kind=EventKind.CREATED.value,
                 after=Status.NEW.value,
-                details={
-                    "channel": message.channel.value,
-                    "priority": Priority(priority).label,
-                    "category": category.code if category else None,
-                    "contract": contract.number if contract else None,
-                },
+                details=details,
             )
+        )
+        routing_service.route_ticket(
+            session,
+            ticket,
+            category=category.code if category else None,
+            policy=routing_service.policy_from(session, self.routing),
+            now=now,
         )
         session.flush()
         sla_service.refresh(session, ticket, now)
@@ -292,21 +356,33 @@ class IntakeService:
             session=session, email=sender.email, phone=sender.phone, telegram_id=sender.telegram_id
         )
 
-    def _category(self, session: Session, message: InboundMessage) -> Category | None:
+    def _category(
+        self, session: Session, message: InboundMessage
+    ) -> tuple[Category | None, list[Suggestion]]:
+        """The category to apply (None when not confident) and the classifier's suggestions."""
         if message.category_code:
-            return repositories.category_by_code(session=session, code=message.category_code)
+            found = repositories.category_by_code(session=session, code=message.category_code)
+            return found, []
         classifier = self._classifier or self._keywords(session)
         suggestions = classifier.classify(f"{message.subject}\n{message.body}")
-        if suggestions and suggestions[0].confidence >= CLASSIFY_THRESHOLD:
-            return repositories.category_by_code(session=session, code=suggestions[0].code)
-        return None
+        if suggestions and suggestions[0].confidence >= self.routing.classify_threshold:
+            found = repositories.category_by_code(session=session, code=suggestions[0].code)
+            if found is not None and found.is_active:
+                return found, suggestions
+        return None, suggestions
 
     def _keywords(self, session: Session) -> Classifier:
         """The category table's keyword rules, rebuilt only when the table changed."""
+        rows = session.execute(
+            select(Category.id, Category.code, Category.keywords, Category.parent_id).where(
+                Category.is_active.is_(True)
+            )
+        ).all()
+        codes = {row[0]: row[1] for row in rows}
         rules = tuple(
-            (code, tuple(keywords or ()))
-            for code, keywords in session.execute(
-                select(Category.code, Category.keywords).order_by(Category.code)
+            sorted(
+                (code, tuple(keywords or ()), codes.get(parent_id) if parent_id else None)
+                for _id, code, keywords, parent_id in rows
             )
         )
         if self._keyword_classifier is None or rules != self._keyword_rules:
@@ -436,6 +512,66 @@ def contract_holder(
     )
     holder = next((c for c in tree if contract and c.id == contract.client_id), None)
     return holder or (tree[-1] if tree else None), contract
+
+
+def _contact_by_phone(session: Session, phones: tuple[str, ...]) -> Contact | None:
+    for phone in phones:
+        contact = repositories.contact_for(
+            session=session, email=None, phone=phone, telegram_id=None
+        )
+        if contact is not None:
+            return contact
+    return None
+
+
+def _client_by_inn(session: Session, inns: tuple[str, ...]) -> Client | None:
+    """The client with one of these ИНН (the highest in its tree when a chain shares it)."""
+    rows = (
+        session.execute(select(Client).where(Client.inn.in_(list(inns))).order_by(Client.id))
+        .scalars()
+        .all()
+    )
+    legal = [c for c in rows if c.kind != ClientKind.SITE]
+    return (legal or list(rows) or [None])[0]
+
+
+def _device_by_entities(
+    session: Session, entities: Entities, site_id: int | None
+) -> tuple[Device | None, str]:
+    """The register the text names: by РН ККТ, ЗН ФН, then ЗН ККТ; at the ticket's shop when it
+    is known. A bare 16-digit number is tried as both a РН and a ЗН ФН."""
+    lookups = (
+        ("reg_number", Device.reg_number, (*entities.reg_numbers, *entities.numbers16)),
+        ("fn_serial", Device.fn_serial, (*entities.fn_serials, *entities.numbers16)),
+        ("serial", Device.serial, entities.kkt_serials),
+    )
+    for how, column, values in lookups:
+        if not values:
+            continue
+        stmt = select(Device).where(column.in_(list(values)), Device.is_active.is_(True))
+        if site_id is not None:
+            stmt = stmt.where(Device.site_id == site_id)
+        found = session.execute(stmt.order_by(Device.id)).scalars().all()
+        if len(found) == 1:
+            return found[0], how
+    return None, ""
+
+
+def _only_till(
+    session: Session, site_id: int | None, device_id: int | None, category: Category | None
+) -> bool:
+    """Whether the request is about a till and the shop has no other register."""
+    if site_id is None:
+        return False
+    area = category.code.partition(".")[0] if category is not None else None
+    if device_id is None and area not in TILL_AREAS:
+        return False
+    registers = session.execute(
+        select(func.count())
+        .select_from(Device)
+        .where(Device.site_id == site_id, Device.kind == "kkt", Device.is_active.is_(True))
+    ).scalar_one()
+    return int(registers) == 1
 
 
 def _inbound(session: Session, message: InboundMessage) -> Inbound | None:

@@ -273,3 +273,8 @@ def check_alerts(store: Store, clock: Clock, *, limit: int = 1000) -> int:
         except StaleDataError:
             log.info("ticket %s changed while its SLA alerts were raised; skipped", ticket_id)
     return done
+
+
+def calendar_for_row(row: BusinessCalendar, zone: str) -> Calendar:
+    """The calendar of a stored row, in its own zone or else `zone` (cached per process)."""
+    return _calendar(row, zone)

@@ -156,6 +156,9 @@ class TicketService:
     def take(self, ticket_id: int, *, actor: Actor) -> int:
         """Make `actor` the owner of an unowned ticket; returns the new version.
 
+        Taking a ticket routing already gave to `actor` accepts it: a new ticket opens, and on a
+        monitoring ticket it is the reaction, as a take would be.
+
         Raises:
             AlreadyTaken: another engineer owns it (also when they won a simultaneous take).
         """
@@ -163,16 +166,18 @@ class TicketService:
         try:
             with self._edit(ticket_id, actor, None) as (session, ticket):
                 if ticket.assignee_id == actor.engineer_id:
-                    return ticket.version
-                if ticket.assignee_id is not None:
+                    if ticket.status != Status.NEW:
+                        return ticket.version
+                elif ticket.assignee_id is not None:
                     raise AlreadyTaken(
                         N_("Ticket {number} is already taken by {login}."),
                         number=_number(ticket_id),
                         login=_login(session, ticket.assignee_id),
                     )
-                _require_open(ticket)
-                ticket.assignee_id = actor.engineer_id
-                self._event(session, ticket, actor, EventKind.ASSIGNEE, None, actor.login)
+                else:
+                    _require_open(ticket)
+                    ticket.assignee_id = actor.engineer_id
+                    self._event(session, ticket, actor, EventKind.ASSIGNEE, None, actor.login)
                 self._react(session, ticket, actor, "take")
                 self._start_work(session, ticket, actor)
             return ticket.version

@@ -178,6 +178,10 @@ class Engineer(SQLModel, table=True):
     skills: list[str] = _json([])
     telegram_id: str | None = Field(default=None, max_length=32)
     timezone: str | None = Field(default=None, max_length=64)
+    shift_calendar_id: int | None = _fk("business_calendar.id", index=False)
+    """The engineer's working hours; None: always on shift while on duty."""
+    on_duty: bool = True
+    """Whether the engineer takes new tickets now (the console's availability switch)."""
     is_active: bool = True
 
 

@@ -15,7 +15,7 @@ from sdconsole.services.intake import IntakeService
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
 from tests.conftest import add_engineer
-from tests.services.helpers import email, make_world
+from tests.services.helpers import MANUAL, email, make_world
 
 
 class TextGolden(SingleFileSnapshotExtension):
@@ -56,7 +56,7 @@ def populated(sqlite_store: Store, clock: FixedClock) -> Store:
     """Three tickets at fixed times: one new, one taken and answered, one resolved."""
     make_world(sqlite_store, clock.now())
     engineer = add_engineer(sqlite_store, "ivanov")
-    intake = IntakeService(sqlite_store, clock)
+    intake = IntakeService(sqlite_store, clock, routing=MANUAL)
     tickets = TicketService(sqlite_store, clock)
     subjects = [
         "Касса не печатает чеки",

@@ -29,7 +29,7 @@ from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Client, Contact
 from tests.conftest import NOW, add_engineer
-from tests.services.helpers import email, make_world
+from tests.services.helpers import MANUAL, email, make_world
 
 BASE = NOW - timedelta(days=2)
 UNCLASSIFIED = {"subject": "Вопрос по отчётам", "body": "Подскажите, где смотреть выручку."}
@@ -53,7 +53,7 @@ def build(store: Store, clock: FixedClock) -> dict[str, int]:
             Contact(client_id=other.id, name="Пётр", email="petr@north.example", created_at=NOW)
         )
     engineer = add_engineer(store, "ivanov")
-    intake = IntakeService(store, clock)
+    intake = IntakeService(store, clock, routing=MANUAL)
     tickets = TicketService(store, clock)
     ids: dict[str, int] = {}
 

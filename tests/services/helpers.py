@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sdconsole.config import RoutingSettings
 from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
 from sdconsole.domain.model import ChannelKind, Priority
 from sdconsole.storage import Store
@@ -125,3 +126,7 @@ def email(
         attachments=attachments,
         priority=priority,
     )
+
+
+MANUAL = RoutingSettings(assign=False)
+"""Routing that leaves new tickets unassigned: for worlds where engineers take tickets by hand."""

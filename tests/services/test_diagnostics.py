@@ -54,8 +54,12 @@ def ticket_id(store: Store, clock: FixedClock) -> int:
         category = session.exec(select(Category).where(Category.code == "kkt.print")).one()
         category.card_id = "kkt-no-print"
         session.add(
-            Device(site_id=world.site_id, model="АТОЛ 30Ф", serial="00106700000001",
-                   fn_valid_until=date(2026, 12, 10))
+            Device(
+                site_id=world.site_id,
+                model="АТОЛ 30Ф",
+                serial="00106700000001",
+                fn_valid_until=date(2026, 12, 10),
+            )
         )
     result = IntakeService(store, clock).ingest(email("<m1@shop7>", NOW - timedelta(minutes=5)))
     assert result.ticket_id is not None
@@ -103,10 +107,10 @@ def test_a_run_from_start_to_resolution(
     assert all(a["actor"] == "a.smirnova" for a in run.answers)
     assert [e.after for e in events] == ["started", "answered", "answered", RESOLVED]
     written = notes(store, ticket_id)
-    assert written[0].startswith("Diagnostic card started") or "карта" in written[0].lower()
-    assert "Бумага есть?" in written[1] and "нет" in written[1]
+    assert written[0] == "Начата диагностическая карта: ККТ не печатает чек (kkt-no-print, v2)."
+    assert written[1] == "Карта kkt-no-print, шаг paper: Бумага есть?\nОтвет: нет"
     assert "Рулон 57 мм" in written[2]
-    assert "kkt.print.restored" in written[3]
+    assert written[3].endswith("Карта завершена: решено (kkt.print.restored).")
     # Notes are internal: the first-response clock has not stopped.
     assert ticket is not None and ticket.first_response_at is None
 
@@ -157,7 +161,9 @@ def test_check_steps_are_suggested_from_the_ticket(
     state = service.start(ticket_id, actor=engineer, card_id="fn-check")
     assert state.suggestion == "ok"  # the drive is valid until 2026-12-10
     later = DiagnosticsService(
-        store, FixedClock(NOW + timedelta(days=30)), cards=cards  # type: ignore[arg-type]
+        store,
+        FixedClock(NOW + timedelta(days=30)),
+        cards=cards,  # type: ignore[arg-type]
     )
     assert later.current(ticket_id).suggestion == "fail"  # type: ignore[union-attr]
 

@@ -16,7 +16,7 @@ from sdconsole.services.intake import IntakeService
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
 from tests.conftest import add_engineer
-from tests.services.helpers import email, make_world
+from tests.services.helpers import MANUAL, email, make_world
 
 SUBJECTS = [
     "Касса не печатает чеки, ошибка 3924",
@@ -33,7 +33,7 @@ def tui_store(sqlite_store: Store, clock: FixedClock) -> tuple[Store, Actor]:
     """Six open tickets of different priorities and ages; one taken by the engineer."""
     make_world(sqlite_store, clock.now())
     engineer = add_engineer(sqlite_store, "ivanov")
-    intake = IntakeService(sqlite_store, clock)
+    intake = IntakeService(sqlite_store, clock, routing=MANUAL)
     ids = []
     for i, subject in enumerate(SUBJECTS):
         result = intake.ingest(

@@ -16,6 +16,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from sdconsole.classifier import KeywordClassifier
+from sdconsole.config import RoutingSettings
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.intake import InboundMessage, Sender, ticket_tag
 from sdconsole.domain.model import SYSTEM, ChannelKind, Priority, Status, SupportLine
@@ -87,6 +88,8 @@ class History:
             store,
             self.clock,
             KeywordClassifier({code: spec.keywords for code, spec in _CATS.items()}),
+            # The history decides who takes what and when; routing only records line and team.
+            routing=RoutingSettings(assign=False),
         )
         self.svc = TicketService(store, self.clock)
         self.steps: list[tuple[datetime, int, int, Action]] = []

@@ -1,7 +1,8 @@
-"""Diagnostic-card runs on tickets
+"""Diagnostic-card runs on tickets; engineers' shifts for routing
 
 Each run keeps the card version it started with and every answer (step, answer, engineer, time);
-the answers are also internal notes on the ticket.
+the answers are also internal notes on the ticket. Routing gives new tickets to engineers on
+shift: their working-hours calendar and their on-duty switch.
 
 Revision ID: 0005
 Revises: 0004
@@ -47,7 +48,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_card_run_ticket_id"), ["ticket_id"], unique=False)
 
 
+    with op.batch_alter_table("engineer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("shift_calendar_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+        batch_op.create_foreign_key(
+            batch_op.f("fk_engineer_shift_calendar_id_business_calendar"),
+            "business_calendar",
+            ["shift_calendar_id"],
+            ["id"],
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("engineer", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_engineer_shift_calendar_id_business_calendar"), type_="foreignkey"
+        )
+        batch_op.drop_column("on_duty")
+        batch_op.drop_column("shift_calendar_id")
     with op.batch_alter_table("card_run", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_card_run_ticket_id"))
     op.drop_table("card_run")

@@ -1,0 +1,166 @@
+"""Provides the store side of routing: who is on shift and how loaded, the client's manager,
+the configured rules, and the routing of a new ticket with its reasons recorded.
+
+The decision itself is `sdconsole.domain.routing.route` (pure); docs/routing.md has the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from sdconsole.config import RoutingSettings
+from sdconsole.domain.model import OPEN_STATUSES, SYSTEM, Actor, EventKind
+from sdconsole.domain.routing import Candidate, Route, RouteRequest, RoutingPolicy, RoutingRule
+from sdconsole.services.sla import calendar_for_row
+from sdconsole.storage import repositories
+from sdconsole.storage.tables import BusinessCalendar, Client, Engineer, Event, Ticket
+
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def policy_from(session: Session, settings: RoutingSettings) -> RoutingPolicy:
+    """The configured policy, client references (external id or ИНН) resolved to their ids and
+    those of every client below them."""
+    rules = []
+    for rule in settings.rules:
+        client_ids: list[int] = []
+        for ref in rule.clients:
+            client = repositories.client_by_ref(session=session, ref=ref)
+            if client is not None and client.id is not None:
+                client_ids.append(client.id)
+        if rule.clients and not client_ids:
+            continue  # a rule for clients this store does not have matches nothing
+        rules.append(
+            RoutingRule(
+                name=rule.name,
+                categories=tuple(rule.categories),
+                priorities=tuple(rule.priorities),
+                channels=tuple(rule.channels),
+                clients=tuple(client_ids),
+                line=rule.line,
+                team=rule.team,
+                skills=tuple(rule.skills),
+            )
+        )
+    return RoutingPolicy(
+        rules=tuple(rules),
+        assign=settings.assign,
+        prefer_manager=settings.prefer_manager,
+        max_open=settings.max_open,
+    )
+
+
+def raises_impact(session: Session, settings: RoutingSettings, path: Sequence[int]) -> bool:
+    """Whether a client on this path is one whose requests count one impact level higher."""
+    if not settings.raise_impact_clients or not path:
+        return False
+    refs = settings.raise_impact_clients
+    found = session.exec(
+        select(Client.id).where(
+            col(Client.id).in_(list(path)),
+            or_(col(Client.external_id).in_(refs), col(Client.inn).in_(refs)),
+        )
+    ).first()
+    return found is not None
+
+
+def candidates(session: Session, now: datetime) -> list[Candidate]:
+    """Every active engineer, whether on shift now, and their open tickets."""
+    load: dict[int, int] = dict(
+        session.execute(
+            select(Ticket.assignee_id, func.count())
+            .where(col(Ticket.assignee_id).is_not(None), col(Ticket.status).in_(_OPEN))
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    calendars = {row.id: row for row in session.exec(select(BusinessCalendar)).all()}
+    found = []
+    for engineer in session.exec(select(Engineer).where(col(Engineer.is_active).is_(True))):
+        assert engineer.id is not None
+        on_shift = engineer.on_duty
+        if on_shift and engineer.shift_calendar_id is not None:
+            row = calendars.get(engineer.shift_calendar_id)
+            if row is not None:
+                calendar = calendar_for_row(row, engineer.timezone or "Europe/Moscow")
+                on_shift = calendar.seconds_between(now, now + timedelta(seconds=1)) > 0
+        found.append(
+            Candidate(
+                engineer_id=engineer.id,
+                login=engineer.login,
+                lines=tuple(engineer.lines),
+                teams=tuple(engineer.teams),
+                skills=tuple(engineer.skills),
+                on_shift=on_shift,
+                open_tickets=int(load.get(engineer.id, 0)),
+            )
+        )
+    return found
+
+
+def client_path(session: Session, ticket: Ticket) -> tuple[tuple[int, ...], int | None]:
+    """The ticket's clients, nearest first (site, legal entity, chain), and the nearest
+    technical client manager among them."""
+    anchor = ticket.site_id or ticket.client_id
+    if anchor is None:
+        return (), None
+    chain = repositories.client_chain(session=session, client_id=anchor)
+    ids = tuple(c.id for c in chain if c.id is not None)
+    manager = next((c.manager_id for c in chain if c.manager_id is not None), None)
+    return ids, manager
+
+
+def route_ticket(
+    session: Session,
+    ticket: Ticket,
+    *,
+    category: str | None,
+    policy: RoutingPolicy,
+    now: datetime,
+    actor: Actor = SYSTEM,
+) -> Route:
+    """Route a new ticket: set its line, team and assignee and record why (a ``routed`` event)."""
+    path, manager = client_path(session, ticket)
+    request = RouteRequest(
+        category=category,
+        line=ticket.line,
+        team=ticket.team,
+        priority=ticket.priority,
+        channel=ticket.channel,
+        clients=path,
+        manager_id=manager,
+    )
+    decision = routing_decision(session, request, policy, now)
+    ticket.line = decision.line
+    ticket.team = decision.team
+    if decision.assignee_id is not None:
+        ticket.assignee_id = decision.assignee_id
+    session.add(
+        Event(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor.engineer_id,
+            kind=EventKind.ROUTED.value,
+            after=decision.assignee,
+            details={
+                "line": decision.line,
+                "team": decision.team,
+                "rule": decision.rule,
+                "reasons": [r.as_json() for r in decision.reasons],
+            },
+        )
+    )
+    return decision
+
+
+def routing_decision(
+    session: Session, request: RouteRequest, policy: RoutingPolicy, now: datetime
+) -> Route:
+    """The decision for a request, reading the engineers only when assigning."""
+    from sdconsole.domain.routing import route
+
+    people = candidates(session, now) if policy.assign else []
+    return route(request, people, policy)
