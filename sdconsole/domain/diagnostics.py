@@ -208,8 +208,8 @@ def evaluate_rule(rule: str, value: Any, now: datetime) -> bool | None:
 
     ``present``/``absent``: has a value or not. ``future``/``past``: a date or time after or
     before `now`. ``within Nd``: a date or time from now to N days ahead. ``older Nh``/``older
-    Nd``: a time more than N hours/days ago; ``newer Nh``/``newer Nd``: within the last N. Comparisons take
-    numbers. ``true``/``false``: a flag.
+    Nd``: a time more than N hours/days ago; ``newer Nh``/``newer Nd``: within the last N.
+    Comparisons take numbers. ``true``/``false``: a flag.
     """
     match = _RULE.match(rule.strip())
     if match is None:
@@ -228,8 +228,8 @@ def evaluate_rule(rule: str, value: Any, now: datetime) -> bool | None:
         if when is None:
             return None
         hours = int(match.group("amount")) * (24 if match.group("unit") == "d" else 1)
-        limit = now - timedelta(hours=hours)
-        return when < limit if match.group("age") == "older" else when >= limit
+        cutoff = now - timedelta(hours=hours)
+        return when < cutoff if match.group("age") == "older" else when >= cutoff
     if word in ("future", "past") or match.group("days"):
         when = _as_datetime(value, now)
         if when is None:

@@ -43,7 +43,7 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 """LibYAML's parser where the wheel has it (ten times faster on the catalogue)."""
 
 
-class _StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+class _StrictLoader(_SafeLoader):  # type: ignore[valid-type]
     """Safe YAML that refuses duplicate keys (a repeated step id would silently replace one)."""
 
 

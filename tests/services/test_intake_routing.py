@@ -71,7 +71,9 @@ def test_the_least_loaded_engineer_on_shift_gets_the_ticket(
     first = intake.ingest(email("<r1@shop>", NOW))
     assert ticket(store, first.ticket_id).assignee_id is not None
     TicketService(store, clock).assign(
-        first.ticket_id or 0, "a.busy", actor=add_engineer(store, "lead", Role.LEAD, lines=(1, 2, 3))
+        first.ticket_id or 0,
+        "a.busy",
+        actor=add_engineer(store, "lead", Role.LEAD, lines=(1, 2, 3)),
     )
 
     second = intake.ingest(email("<r2@shop>", NOW, subject="Касса снова не печатает"))
