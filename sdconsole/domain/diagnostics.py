@@ -394,7 +394,7 @@ def _parse_step(step_id: str, raw: Any, problem: Any) -> Step | None:
         nonlocal ok
         value = raw.get(key)
         if value is None:
-            problem(step_id, f"dead end: a {kind.value} step needs {key}")
+            problem(step_id, f"dead end: the {kind.value} step needs {key}")
             ok = False
             return None
         return str(value)
@@ -408,8 +408,8 @@ def _parse_step(step_id: str, raw: Any, problem: Any) -> Step | None:
         parsed: dict[str, str] = {}
         for answer, goes_to in answers.items():
             if isinstance(answer, bool):
+                # Reported, and the step still built, so its targets are checked too.
                 problem(step_id, "quote the answers yes and no (YAML reads them as true/false)")
-                ok = False
             parsed[str(answer).lower() if isinstance(answer, bool) else str(answer)] = str(goes_to)
         step = Step(step_id, kind, text, answers=parsed)
     elif kind in (StepKind.ACTION, StepKind.CHECK, StepKind.VERIFY):

@@ -92,7 +92,7 @@ def test_unknown_target_and_dead_end() -> None:
     del data["steps"]["load"]["next"]
     found = problems(data)
     assert "card.yaml: step cover: unknown target step 'nowhere'" in found
-    assert "card.yaml: step load: dead end: a resolve_with step needs next" in found
+    assert "card.yaml: step load: dead end: the resolve_with step needs next" in found
 
 
 def test_a_loop_needs_a_verify_step_with_a_cap() -> None:
