@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 
@@ -32,10 +33,38 @@ def show(
     if fmt == "json":
         print_json(values)
         return
+    for line in toml_lines(values):
+        typer.echo(line)
+
+
+def toml_lines(values: dict[str, Any], table: str = "") -> list[str]:
+    """Settings as TOML: scalars and arrays first, then tables and arrays of tables."""
+    lines: list[str] = []
+    nested: list[tuple[str, Any]] = []
     for key, value in values.items():
-        if value is None:
-            typer.echo(f"# {key} = (not set)")
-        elif isinstance(value, bool | int):
-            typer.echo(f"{key} = {str(value).lower() if isinstance(value, bool) else value}")
+        if isinstance(value, dict) or (
+            isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+        ):
+            nested.append((key, value))
+        elif value is None:
+            lines.append(f"# {key} = (not set)")
         else:
-            typer.echo(f'{key} = "{value}"')
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in nested:
+        name = f"{table}.{key}" if table else key
+        if isinstance(value, dict):
+            lines += ["", f"[{name}]", *toml_lines(value, name)]
+        else:
+            for item in value:
+                lines += ["", f"[[{name}]]", *toml_lines(item, name)]
+    return lines
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -166,3 +166,30 @@ def test_help_lists_the_commands(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for command in ("demo", "db", "import", "ticket", "config"):
         assert command in result.stdout
+
+
+def test_config_show_writes_tables_that_read_back(
+    runner: CliRunner, tmp_path: Path, monkeypatch: Any
+) -> None:
+    config = tmp_path / "routing.toml"
+    config.write_text(
+        '[routing]\nmax_open = 25\n\n[[routing.rules]]\nname = "ЕГАИС"\ncategories = ["egais"]\n'
+        "line = 2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SDCONSOLE_CONFIG", str(config))
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    import tomllib
+
+    shown = tomllib.loads(result.stdout)
+    assert shown["routing"]["max_open"] == 25
+    assert shown["routing"]["rules"][0] == {
+        "name": "ЕГАИС",
+        "categories": ["egais"],
+        "priorities": [],
+        "channels": [],
+        "clients": [],
+        "line": 2,
+        "skills": [],
+    }
