@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     queue_page_size: int = 200
     """How many queue rows are read at a time; more load as the engineer scrolls."""
 
+    classifier_model: Path | None = None
+    """The trained classifier (``sdconsole classifier train``); unset means ``classifier.npz``
+    in the data folder. Without a model, intake classifies by the catalogue's keywords."""
+
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     """Classification, priority and routing of new tickets (docs/routing.md)."""
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sdconsole.cli import catalogue as catalogue_cli
+from sdconsole.cli import classifier as classifier_cli
 from sdconsole.cli import config as config_cli
 from sdconsole.cli import db as db_cli
 from sdconsole.cli import demo as demo_cli
@@ -32,6 +33,7 @@ app.add_typer(workers_cli.app, name="workers")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")
+app.add_typer(classifier_cli.app, name="classifier")
 app.command("demo")(demo_cli.demo)
 
 

@@ -122,7 +122,7 @@ def new(
         with store.reader() as session:
             if repositories.category_by_code(session=session, code=category) is None:
                 raise NotFound(N_("No category with code {code}."), code=category)
-    result = IntakeService(store, clock).ingest(message)
+    result = IntakeService.from_settings(store, clock, state(ctx).settings).ingest(message)
     if result.outcome == Outcome.DEAD_LETTER or result.ticket_id is None:
         raise InvalidInput(
             N_("The request could not be registered: {reason}"), reason=result.reason
@@ -295,12 +295,18 @@ def import_(
     from sdconsole.domain.errors import InvalidInput
     from sdconsole.services.importing.csv_table import ImportRowsFailed
     from sdconsole.services.importing.requests import import_requests
+    from sdconsole.services.intake import IntakeService
 
     cli = state(ctx)
     if not path.is_file():
         raise InvalidInput(N_("No such file: {path}"), path=str(path))
     try:
-        summary = import_requests(cli.store(), cli.clock(), path)
+        summary = import_requests(
+            cli.store(),
+            cli.clock(),
+            path,
+            intake=IntakeService.from_settings(cli.store(), cli.clock(), cli.settings),
+        )
     except ImportRowsFailed as error:
         print_problems(error)
         raise typer.Exit(error.exit_code) from None

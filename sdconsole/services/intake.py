@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from sdconsole.classifier import Classifier, KeywordClassifier, Suggestion
 from sdconsole.classifier.features import Entities, extract_entities
-from sdconsole.config import RoutingSettings
+from sdconsole.config import RoutingSettings, Settings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.intake import InboundMessage, ticket_id_from_subject, ticket_tag
 from sdconsole.domain.model import (
@@ -110,6 +110,18 @@ class IntakeService:
         self._classifier = classifier
         self._keyword_rules: tuple[tuple[str, tuple[str, ...], str | None], ...] = ()
         self._keyword_classifier: Classifier | None = None
+
+    @classmethod
+    def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> IntakeService:
+        """Intake as configured: the trained classifier if there is one, and the routing."""
+        from sdconsole.services.classifier import model_path, trained_classifier
+
+        return cls(
+            store,
+            clock,
+            trained_classifier(model_path(settings.classifier_model)),
+            routing=settings.routing,
+        )
 
     def ingest(self, message: InboundMessage) -> IngestResult:
         """Run one input through the pipeline; idempotent per (channel, idempotency key)."""

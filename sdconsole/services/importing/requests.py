@@ -74,7 +74,9 @@ def _parse_local(text: str) -> datetime:
     raise ValueError(f"not a time: {text!r}")
 
 
-def import_requests(store: Store, clock: Clock, path: Path) -> RequestImportSummary:
+def import_requests(
+    store: Store, clock: Clock, path: Path, *, intake: IntakeService | None = None
+) -> RequestImportSummary:
     """Check every row of a requests file, then ingest them all in one transaction.
 
     Raises:
@@ -168,7 +170,7 @@ def import_requests(store: Store, clock: Clock, path: Path) -> RequestImportSumm
                 )
             )
     log.raise_if_any()
-    intake = IntakeService(store, clock)
+    intake = intake or IntakeService(store, clock)
     outcomes: Counter[Outcome] = Counter()
     with store.transaction():
         for message in messages:
