@@ -86,9 +86,9 @@ def test_a_run_from_start_to_resolution(
     store: Store, clock: FixedClock, ticket_id: int, cards: dict[str, object]
 ) -> None:
     engineer = add_engineer(store, "a.smirnova")
-    service = DiagnosticsService(store, clock, cards=cards)  # type: ignore[arg-type]
+    service = DiagnosticsService(store, clock, cards=cards)
 
-    assert service.card_for(ticket_id).id == "kkt-no-print"  # type: ignore[union-attr]
+    assert service.card_for(ticket_id).id == "kkt-no-print"
     state = service.start(ticket_id, actor=engineer, language="ru")
     assert state.step.id == "paper" and state.values["kkt.serial"] == "00106700000001"
     assert state.values["site.local_time"] == "2026-11-23 14:30 +05"
@@ -119,7 +119,7 @@ def test_resume_and_stale_answers(
     store: Store, clock: FixedClock, ticket_id: int, cards: dict[str, object]
 ) -> None:
     first, second = add_engineer(store, "a.smirnova"), add_engineer(store, "i.petrov")
-    service = DiagnosticsService(store, clock, cards=cards)  # type: ignore[arg-type]
+    service = DiagnosticsService(store, clock, cards=cards)
     state = service.start(ticket_id, actor=first)
     service.answer(state.run_id, "paper", "yes", actor=first)
 
@@ -144,9 +144,7 @@ def test_a_changed_card_version_stops_the_old_run(
     store: Store, clock: FixedClock, ticket_id: int, cards: dict[str, object]
 ) -> None:
     engineer = add_engineer(store, "a.smirnova")
-    state = DiagnosticsService(store, clock, cards=cards).start(  # type: ignore[arg-type]
-        ticket_id, actor=engineer
-    )
+    state = DiagnosticsService(store, clock, cards=cards).start(ticket_id, actor=engineer)
     newer = parse_card({**CARD, "version": 3}, source="kkt-no-print.yaml")
     service = DiagnosticsService(store, clock, cards={"kkt-no-print": newer})
     with pytest.raises(Conflict, match="has changed since this run started"):
@@ -157,22 +155,22 @@ def test_check_steps_are_suggested_from_the_ticket(
     store: Store, clock: FixedClock, ticket_id: int, cards: dict[str, object]
 ) -> None:
     engineer = add_engineer(store, "a.smirnova")
-    service = DiagnosticsService(store, clock, cards=cards)  # type: ignore[arg-type]
+    service = DiagnosticsService(store, clock, cards=cards)
     state = service.start(ticket_id, actor=engineer, card_id="fn-check")
     assert state.suggestion == "ok"  # the drive is valid until 2026-12-10
     later = DiagnosticsService(
         store,
         FixedClock(NOW + timedelta(days=30)),
-        cards=cards,  # type: ignore[arg-type]
+        cards=cards,
     )
-    assert later.current(ticket_id).suggestion == "fail"  # type: ignore[union-attr]
+    assert later.current(ticket_id).suggestion == "fail"
 
 
 def test_missing_card_and_ticket(
     store: Store, clock: FixedClock, ticket_id: int, cards: dict[str, object]
 ) -> None:
     engineer = add_engineer(store, "a.smirnova")
-    service = DiagnosticsService(store, clock, cards=cards)  # type: ignore[arg-type]
+    service = DiagnosticsService(store, clock, cards=cards)
     with pytest.raises(NotFound, match="No diagnostic card nope"):
         service.start(ticket_id, actor=engineer, card_id="nope")
     with pytest.raises(NotFound):

@@ -89,12 +89,12 @@ def test_codes_names_and_inherited_values() -> None:
     assert (leaf.impact, leaf.urgency, leaf.line, leaf.team) == (2, 1, 1, "kkt")
     assert leaf.card == "kkt-no-print"
     # The template item sets card on its own node only: the sibling has none.
-    assert catalogue.get("kkt.atol.30f.no-power").card is None  # type: ignore[union-attr]
+    assert catalogue.get("kkt.atol.30f.no-power").card is None
     sigma = catalogue.get("kkt.atol.sigma.no-power")
     assert sigma is not None and (sigma.team, sigma.line) == ("pos", 2)
     rereg = catalogue.get("kkt.rereg")
     assert rereg is not None and rereg.description == "Смена ОФД, адреса или ФН."
-    assert not catalogue.get("kkt.atol").leaf  # type: ignore[union-attr]
+    assert not catalogue.get("kkt.atol").leaf
 
 
 def test_tree_navigation_and_stats() -> None:

@@ -28,11 +28,11 @@ def request(**changes: object) -> RouteRequest:
         "clients": (70, 7, 1),
     }
     values.update(changes)
-    return RouteRequest(**values)  # type: ignore[arg-type]
+    return RouteRequest(**values)
 
 
 def reasons(decision: object) -> list[str]:
-    return [r.template.format(**r.params) for r in decision.reasons]  # type: ignore[attr-defined]
+    return [r.template.format(**r.params) for r in decision.reasons]
 
 
 def test_least_loaded_on_shift_in_line_and_team() -> None:
