@@ -126,8 +126,6 @@ class TextModel:
         With `calibrate`, a tenth of the data (at most 5,000 texts) is held out first to fit the
         softmax temperature, then the model is refitted on everything.
         """
-        from sklearn.svm import LinearSVC
-
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two categories")
         temperature = 1.0
@@ -135,11 +133,7 @@ class TextModel:
             temperature = _fit_temperature(texts, labels, c=c, min_df=min_df)
         features = Features(min_df=min_df)
         matrix = features.fit_transform(texts)
-        svm = LinearSVC(C=c, class_weight="balanced", dual="auto", max_iter=5000)
-        svm.fit(matrix, np.asarray(labels))
-        classes = [str(x) for x in svm.classes_]
-        coef = np.atleast_2d(svm.coef_).astype(np.float32)
-        bias = np.atleast_1d(svm.intercept_).astype(np.float32)
+        classes, coef, bias = _fit_svm(matrix, labels, c)
         if len(classes) == 2:  # binary: one hyperplane; make it two opposite scores
             coef = np.vstack([-coef[0], coef[0]])
             bias = np.array([-bias[0], bias[0]], dtype=np.float32)
@@ -243,6 +237,49 @@ class TextModel:
         return cls(features, classes, weights, bias, temperature, meta)
 
 
+PARALLEL_CLASSES = 8
+"""From this many categories on, the one-vs-rest problems are solved on several threads
+(liblinear releases the GIL while it trains)."""
+
+
+def _fit_svm(
+    matrix: sparse.csr_matrix, labels: Sequence[str], c: float
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Classes, weights (classes × features) and biases of a one-vs-rest linear SVM.
+
+    Each category's problem weights its own examples by n / (categories × its count), as
+    liblinear's multi-class "balanced" weighting does, so rare categories are not drowned.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.svm import LinearSVC
+
+    y = np.asarray(labels)
+    classes = sorted(set(labels))
+    if len(classes) < PARALLEL_CLASSES:
+        svm = LinearSVC(C=c, class_weight="balanced", dual="auto", max_iter=5000).fit(matrix, y)
+        return (
+            [str(x) for x in svm.classes_],
+            np.atleast_2d(svm.coef_).astype(np.float32),
+            np.atleast_1d(svm.intercept_).astype(np.float32),
+        )
+    counts = {label: int(np.sum(y == label)) for label in classes}
+    matrix = sparse.csr_matrix(matrix, dtype=np.float64)  # liblinear's type: converted once
+
+    def one(label: str) -> tuple[np.ndarray, float]:
+        weight = len(y) / (len(classes) * counts[label])
+        svm = LinearSVC(C=c, class_weight={1: weight, 0: 1.0}, dual="auto", max_iter=5000)
+        svm.fit(matrix, (y == label).astype(np.int8))
+        return svm.coef_[0].astype(np.float32), float(svm.intercept_[0])
+
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
+        fitted = list(pool.map(one, classes))
+    coef = np.vstack([w for w, _ in fitted])
+    bias = np.array([b for _, b in fitted], dtype=np.float32)
+    return [str(x) for x in classes], coef, bias
+
+
 def _vocabulary_array(vocabulary: dict[str, int]) -> np.ndarray:
     """Terms ordered by their column (so the array index is the column)."""
     terms = [""] * len(vocabulary)
@@ -258,13 +295,18 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
     return result
 
 
+CALIBRATION_TEXTS = 10_000
+"""The temperature is fitted on a sample of at most this many texts: it depends on how sure the
+model is, which a sample shows as well as the whole set, at a fraction of a second training."""
+
+
 def _fit_temperature(
     texts: Sequence[str], labels: Sequence[str], *, c: float, min_df: int
 ) -> float:
-    """The softmax temperature that minimises the log loss on a held-out tenth."""
+    """The softmax temperature that minimises the log loss on a held-out tenth of a sample."""
     rng = np.random.default_rng(0)
-    order = rng.permutation(len(texts))
-    held = order[: min(5000, max(10, len(texts) // 10))]
+    order = rng.permutation(len(texts))[:CALIBRATION_TEXTS]
+    held = order[: max(10, len(order) // 10)]
     kept = order[len(held) :]
     train_labels = [labels[i] for i in kept]
     if len(set(train_labels)) < 2:
