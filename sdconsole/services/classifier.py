@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +84,3 @@ def trained_classifier(path: Path) -> Classifier | None:
     except ModelError as error:
         log.warning("classifier model not used: %s", error)
         return None
-
-
-def batches(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -278,19 +278,13 @@ class IntakeService:
         category, suggestions = self._category(session, message)
         impact = message.impact or (category.default_impact if category else 2)
         urgency = message.urgency or (category.default_urgency if category else 2)
-        path: tuple[int, ...] = ()
-        if site_id or client_id:
-            path = tuple(
-                c.id
-                for c in repositories.client_chain(session=session, client_id=site_id or client_id)
-                if c.id is not None
-            )
+        clients = routing_service.client_path(session, site_id or client_id)
         assessment = assess(
             impact,
             urgency,
             text,
             only_till=_only_till(session, site_id, device_id, category),
-            raise_impact=routing_service.raises_impact(session, self.routing, path),
+            raise_impact=routing_service.raises_impact(session, self.routing, clients[0]),
         )
         impact = message.impact or assessment.impact
         urgency = message.urgency or assessment.urgency
@@ -355,6 +349,7 @@ class IntakeService:
             category=category.code if category else None,
             policy=routing_service.policy_from(session, self.routing),
             now=now,
+            clients=clients,
         )
         session.flush()
         sla_service.refresh(session, ticket, now)

@@ -101,10 +101,9 @@ def candidates(session: Session, now: datetime) -> list[Candidate]:
     return found
 
 
-def client_path(session: Session, ticket: Ticket) -> tuple[tuple[int, ...], int | None]:
-    """The ticket's clients, nearest first (site, legal entity, chain), and the nearest
-    technical client manager among them."""
-    anchor = ticket.site_id or ticket.client_id
+def client_path(session: Session, anchor: int | None) -> tuple[tuple[int, ...], int | None]:
+    """A ticket's clients from its site (or client) up, nearest first (site, legal entity,
+    chain), and the nearest technical client manager among them."""
     if anchor is None:
         return (), None
     chain = repositories.client_chain(session=session, client_id=anchor)
@@ -120,10 +119,15 @@ def route_ticket(
     category: str | None,
     policy: RoutingPolicy,
     now: datetime,
+    clients: tuple[tuple[int, ...], int | None] | None = None,
     actor: Actor = SYSTEM,
 ) -> Route:
-    """Route a new ticket: set its line, team and assignee and record why (a ``routed`` event)."""
-    path, manager = client_path(session, ticket)
+    """Route a new ticket: set its line, team and assignee and record why (a ``routed`` event).
+
+    Args:
+        clients: the ticket's `client_path`, when the caller has it already.
+    """
+    path, manager = clients or client_path(session, ticket.site_id or ticket.client_id)
     request = RouteRequest(
         category=category,
         line=ticket.line,
