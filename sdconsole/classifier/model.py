@@ -241,6 +241,10 @@ PARALLEL_CLASSES = 8
 """From this many categories on, the one-vs-rest problems are solved on several threads
 (liblinear releases the GIL while it trains)."""
 
+NEGATIVE_SAMPLE = 5_000
+"""Each one-vs-rest problem with more than twice this many negatives starts from a sample of
+them (see `_fit_one`)."""
+
 
 def _fit_svm(
     matrix: sparse.csr_matrix, labels: Sequence[str], c: float
@@ -264,20 +268,52 @@ def _fit_svm(
             np.atleast_2d(svm.coef_).astype(np.float32),
             np.atleast_1d(svm.intercept_).astype(np.float32),
         )
-    counts = {label: int(np.sum(y == label)) for label in classes}
     matrix = sparse.csr_matrix(matrix, dtype=np.float64)  # liblinear's type: converted once
 
-    def one(label: str) -> tuple[np.ndarray, float]:
-        weight = len(y) / (len(classes) * counts[label])
-        svm = LinearSVC(C=c, class_weight={1: weight, 0: 1.0}, dual="auto", max_iter=5000)
-        svm.fit(matrix, (y == label).astype(np.int8))
-        return svm.coef_[0].astype(np.float32), float(svm.intercept_[0])
+    def one(index: int) -> tuple[np.ndarray, float]:
+        positive = y == classes[index]
+        weight = len(y) / (len(classes) * int(positive.sum()))
+        return _fit_one(matrix, positive, weight, c, seed=index)
 
     with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4)) as pool:
-        fitted = list(pool.map(one, classes))
+        fitted = list(pool.map(one, range(len(classes))))
     coef = np.vstack([w for w, _ in fitted])
     bias = np.array([b for _, b in fitted], dtype=np.float32)
     return [str(x) for x in classes], coef, bias
+
+
+def _fit_one(
+    matrix: sparse.csr_matrix, positive: np.ndarray, weight: float, c: float, *, seed: int
+) -> tuple[np.ndarray, float]:
+    """One category's hyperplane against all the others.
+
+    A linear SVM is decided by the examples on or inside its margin; most negatives of a
+    category lie far outside it. So where there are many, the problem is first solved on the
+    positives and a random `NEGATIVE_SAMPLE` of the negatives, then every negative that this
+    first hyperplane scores above −1 (inside the margin or wrong) joins, and the problem is
+    solved again. On 50,000 texts in 180 categories this halves the training time with the same
+    accuracy and macro-F1 (BENCHMARKS.md, "Classifier").
+    """
+    from sklearn.svm import LinearSVC
+
+    def fit(rows: np.ndarray | None) -> tuple[np.ndarray, float]:
+        svm = LinearSVC(C=c, class_weight={1: weight, 0: 1.0}, dual="auto", max_iter=5000)
+        if rows is None:
+            svm.fit(matrix, positive.astype(np.int8))
+        else:
+            svm.fit(matrix[rows], positive[rows].astype(np.int8))
+        return svm.coef_[0], float(svm.intercept_[0])
+
+    negatives = np.flatnonzero(~positive)
+    if len(negatives) <= 2 * NEGATIVE_SAMPLE:
+        coef, bias = fit(None)
+        return coef.astype(np.float32), bias
+    sample = np.random.default_rng(seed).choice(negatives, NEGATIVE_SAMPLE, replace=False)
+    coef, bias = fit(np.concatenate([np.flatnonzero(positive), sample]))
+    hard = np.flatnonzero((matrix @ coef + bias > -1.0) & ~positive)
+    rows = np.concatenate([np.flatnonzero(positive), np.union1d(sample, hard)])
+    coef, bias = fit(np.sort(rows))
+    return coef.astype(np.float32), bias
 
 
 def _vocabulary_array(vocabulary: dict[str, int]) -> np.ndarray:

@@ -118,3 +118,60 @@ def test_evaluation_reports_both_models_on_the_same_folds() -> None:
     assert {c["label"] for c in ours["per_class"]} == set(PHRASES)
     assert sum(c["support"] for c in ours["per_class"]) == len(texts)
     assert ours["predict_ms"] > 0
+
+
+def topics(count: int = 30, per_topic: int = 20) -> tuple[list[str], list[str]]:
+    """Texts of `count` topics, each with its own words, plus words every topic shares."""
+    rng = np.random.default_rng(7)
+    letters = list("абвгдежзиклмнопрстуфхцчшщэюя")
+
+    def word() -> str:
+        return "".join(rng.choice(letters, 7))
+
+    shared = [word() for _ in range(40)]
+    texts, labels = [], []
+    for topic in range(count):
+        own = [word() for _ in range(3)]
+        for _ in range(per_topic):
+            chosen = list(rng.choice(own, 2)) + list(rng.choice(shared, 2))
+            texts.append(" ".join(chosen))
+            labels.append(f"topic-{topic}")
+    return texts, labels
+
+
+def test_many_negatives_are_mined_not_all_fitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A category's problem starts from a sample of its negatives, then adds every negative that
+    lands inside the margin: the hyperplane is the one fitted on all of them."""
+    from scipy import sparse
+    from sklearn.svm import LinearSVC
+
+    def cosine(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b))
+
+    from sdconsole.classifier import model as model_module
+
+    texts, labels = topics()
+    matrix = sparse.csr_matrix(
+        model_module.Features(min_df=1).fit_transform(texts), dtype=np.float64
+    )
+    positive = np.asarray(labels) == "topic-0"
+    fitted_rows: list[int] = []
+    real_getitem = model_module.sparse.csr_matrix.__getitem__
+
+    def spy(self: sparse.csr_matrix, key: object) -> sparse.csr_matrix:
+        result = real_getitem(self, key)
+        fitted_rows.append(result.shape[0])
+        return result
+
+    exact, exact_bias = model_module._fit_one(matrix, positive, 1.0, 0.5, seed=0)
+    monkeypatch.setattr(model_module, "NEGATIVE_SAMPLE", 100)
+    monkeypatch.setattr(model_module.sparse.csr_matrix, "__getitem__", spy)
+    mined, mined_bias = model_module._fit_one(matrix, positive, 1.0, 0.5, seed=0)
+    assert len(fitted_rows) == 2
+    assert fitted_rows[0] == int(positive.sum()) + 100  # first the sample, then the hard ones
+    assert cosine(mined, exact) > 0.99
+    sample = np.random.default_rng(0).choice(np.flatnonzero(~positive), 100, replace=False)
+    rows = np.concatenate([np.flatnonzero(positive), sample])
+    sampled = LinearSVC(C=0.5).fit(matrix[rows], positive[rows])
+    assert cosine(sampled.coef_[0], exact) < cosine(mined, exact)  # the second round counts
+    assert np.array_equal(matrix @ mined + mined_bias > 0, matrix @ exact + exact_bias > 0)
