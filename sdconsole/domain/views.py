@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sdconsole.domain.model import ChannelKind, MessageKind, Priority, Status, ticket_number
+from sdconsole.domain.sla import PAUSED_DUE
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,60 @@ class QueueFilter:
     unassigned: bool = False
     line: int | None = None
     client_id: int | None = None
+    """The client, or any site or entity under it."""
+    teams: tuple[str, ...] = ()
+    """Any of these teams."""
+    breached: bool = False
+    """A clock past its deadline, or one that ran past it before it stopped."""
+    waiting: bool = False
+    """Waiting for the client or the vendor (paused clocks)."""
+    priority: Priority | None = None
+    category: str | None = None
+    """A catalogue code: that category and everything under it."""
+    channel: ChannelKind | None = None
+    search: str = ""
+    """Words that must all appear in the subject, a message, the client's name, ИНН or a
+    device's serial or registration number."""
+
+    @property
+    def is_default(self) -> bool:
+        return self == QueueFilter()
+
+    def to_json(self) -> dict[str, Any]:
+        """The set fields, for a saved view (`from_json` reads it back)."""
+        default = QueueFilter()
+        out: dict[str, Any] = {}
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if value != getattr(default, name):
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QueueFilter:
+        """A filter from `to_json`'s output; unknown keys (a newer version's) are ignored."""
+        values: dict[str, Any] = {}
+        for name in cls.__slots__:
+            if name not in data or data[name] is None:
+                continue
+            value = data[name]
+            if name == "teams":
+                value = tuple(str(v) for v in value)
+            elif name == "priority":
+                value = Priority(int(value))
+            elif name == "channel":
+                value = ChannelKind(value)
+            values[name] = value
+        return cls(**values)
+
+
+class SlaState(StrEnum):
+    """How a ticket's SLA stands, at a glance."""
+
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +91,31 @@ class QueueRow:
     received_at: datetime
     due_at: datetime
     version: int
+    team: str | None = None
+    breached: bool = False
+    """A clock already recorded as breached (it may have stopped since)."""
+    next_alert_at: datetime | None = None
+    """When the next warning or breach of a running clock falls due."""
+    warned: bool = False
+    """The running clock's warning was recorded."""
 
     @property
     def number(self) -> str:
         return ticket_number(self.id)
+
+    def sla_state(self, now: datetime) -> SlaState:
+        """Paused, breached (past due now, or recorded), warning (past the threshold), or ok.
+
+        The warning needs no periodic job: the next alert of a clock that is not yet due is
+        its warning, so a `next_alert_at` already past means the threshold was crossed.
+        """
+        if self.due_at >= PAUSED_DUE:
+            return SlaState.BREACHED if self.breached else SlaState.PAUSED
+        if self.breached or now >= self.due_at:
+            return SlaState.BREACHED
+        if self.warned or (self.next_alert_at is not None and now >= self.next_alert_at):
+            return SlaState.WARNING
+        return SlaState.OK
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sdconsole import locations
-from sdconsole.storage import migrate
+from sdconsole.storage import migrate, search  # noqa: F401  (search: its commit hook)
 from sdconsole.storage.blobs import BlobStore
 from sdconsole.storage.engine import make_engine, normalise_url
 

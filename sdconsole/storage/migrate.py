@@ -63,6 +63,17 @@ def _head_from_files() -> str | None:
     return heads.pop() if heads else None
 
 
+SEARCH_TABLES = "ticket_search"
+"""The full-text index (`storage.search`): dialect-specific, kept out of the table models."""
+
+
+def include_object(
+    _obj: object, name: str | None, type_: str, _reflected: bool, _to: object
+) -> bool:
+    """Alembic's filter: the full-text index and FTS5's shadow tables are not models."""
+    return not (type_ in ("table", "index") and (name or "").startswith(SEARCH_TABLES))
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the store's schema up to `revision` (idempotent)."""
     from alembic import command

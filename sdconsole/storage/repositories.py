@@ -8,6 +8,7 @@ closed history.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from sdconsole.domain.model import (
     Priority,
     Status,
 )
-from sdconsole.domain.sla import DEFAULT_TARGETS, Targets
+from sdconsole.domain.sla import DEFAULT_TARGETS, AlertLevel, SlaClock, Targets, alert_bit
 from sdconsole.domain.views import (
     EventView,
     MessageView,
@@ -31,6 +32,7 @@ from sdconsole.domain.views import (
     SlaTerms,
     TicketView,
 )
+from sdconsole.storage import search
 from sdconsole.storage.tables import (
     OPEN_TICKETS_SQL,
     Attachment,
@@ -51,8 +53,45 @@ from sdconsole.storage.tables import (
 _OPEN = [s.value for s in OPEN_STATUSES]
 
 
-def _queue_conditions(queue: QueueFilter) -> list[Any]:
+_WAITING = [s.value for s in (Status.WAITING_CLIENT, Status.WAITING_VENDOR)]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueScope:
+    """What a `QueueFilter` needs from the store before it becomes SQL (see `queue_scope`)."""
+
+    now: datetime | None = None
+    """The breached filter's "past due" instant; None: only recorded breaches."""
+    client_ids: tuple[int, ...] | None = None
+    """The filter's client and the clients under it (sites apart)."""
+    site_ids: tuple[int, ...] = ()
+    """Sites under the filter's client (or the client itself, if it is a site)."""
+    dialect: str = "sqlite"
+    """The store's SQL dialect: full-text search differs."""
+
+
+def queue_scope(*, session: Session, queue: QueueFilter, now: datetime | None) -> QueueScope:
+    """Resolve the filter's client to its subtree: a chain's queue holds its entities' and
+    shops' tickets too."""
+    dialect = session.get_bind().dialect.name
+    if queue.client_id is None:
+        return QueueScope(now=now, dialect=dialect)
+    kinds: dict[int, str] = {}
+    level = [queue.client_id]
+    while level and len(kinds) < 100_000:
+        rows = session.execute(select(Client.id, Client.kind).where(Client.id.in_(level))).all()
+        kinds.update({row[0]: row[1] for row in rows})
+        level = list(
+            session.execute(select(Client.id).where(Client.parent_id.in_(level))).scalars()
+        )
+    sites = tuple(sorted(i for i, kind in kinds.items() if kind == "site"))
+    others = tuple(sorted(i for i, kind in kinds.items() if kind != "site"))
+    return QueueScope(now=now, client_ids=others or None, site_ids=sites, dialect=dialect)
+
+
+def _queue_conditions(queue: QueueFilter, scope: QueueScope | None = None) -> list[Any]:
     t = Ticket.__table__.c
+    scope = scope or QueueScope()
     # The literal predicate of the partial indexes: SQLite uses a partial index only when it can
     # prove the query implies the index's WHERE, which a bound `status IN (?, ?, ...)` hides.
     conditions: list[Any] = [text(OPEN_TICKETS_SQL)]
@@ -63,18 +102,50 @@ def _queue_conditions(queue: QueueFilter) -> list[Any]:
     if queue.line is not None:
         conditions.append(t.line == queue.line)
     if queue.client_id is not None:
-        conditions.append(t.client_id == queue.client_id)
+        if scope.client_ids is None and not scope.site_ids:
+            conditions.append(t.client_id == queue.client_id)
+        elif scope.client_ids is None:
+            conditions.append(t.site_id.in_(scope.site_ids))
+        elif len(scope.client_ids) == 1 and not scope.site_ids:
+            conditions.append(t.client_id == scope.client_ids[0])
+        else:
+            conditions.append(or_(t.client_id.in_(scope.client_ids), t.site_id.in_(scope.site_ids)))
+    if queue.teams:
+        conditions.append(t.team.in_(queue.teams))
+    if queue.waiting:
+        conditions.append(t.status.in_(_WAITING))
+    if queue.breached:
+        breached = [t.registration_breached, t.response_breached, t.resolution_breached]
+        if scope.now is not None:
+            breached.append(t.due_at <= scope.now)
+        conditions.append(or_(*breached))
+    if queue.priority is not None:
+        conditions.append(t.priority == int(queue.priority))
+    if queue.channel is not None:
+        conditions.append(t.channel == queue.channel.value)
+    if queue.category:
+        code = Category.__table__.c.code
+        codes = select(Category.__table__.c.id).where(
+            or_(code == queue.category, code.startswith(queue.category + ".", autoescape=True))
+        )
+        conditions.append(t.category_id.in_(codes))
+    if search.query_terms(queue.search):
+        conditions.append(search.condition(scope.dialect, queue.search, t.id))
     return conditions
 
 
 def queue_page_statement(
-    *, queue: QueueFilter, limit: int, after: tuple[datetime, int] | None = None
+    *,
+    queue: QueueFilter,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+    scope: QueueScope | None = None,
 ) -> Select[Any]:
     """The queue page query: pick the page's ids from an index, then join the names."""
     site = aliased(Client)
     client = aliased(Client)
     t = Ticket.__table__.c
-    conditions = _queue_conditions(queue)
+    conditions = _queue_conditions(queue, scope)
     if after is not None:
         conditions.append(tuple_(t.due_at, t.id) > tuple_(after[0], after[1]))
     page = select(t.id).where(and_(*conditions)).order_by(t.due_at, t.id).limit(limit).subquery()
@@ -92,6 +163,15 @@ def queue_page_statement(
             client.name,
             site.name,
             Engineer.login,
+            t.team,
+            t.registration_breached,
+            t.response_breached,
+            t.resolution_breached,
+            t.sla_next_alert_at,
+            t.sla_alerts,
+            t.registration_due_at,
+            t.response_due_at,
+            t.resolution_due_at,
         )
         .join(page, page.c.id == t.id)
         .outerjoin(client, client.id == t.client_id)
@@ -101,12 +181,21 @@ def queue_page_statement(
     )
 
 
+def _warned(due_at: datetime, alerts: int, dues: tuple[datetime | None, ...]) -> bool:
+    """Whether the warning of the clock that sets `due_at` was recorded."""
+    for clock, due in zip(SlaClock, dues, strict=True):
+        if due is not None and _aware(due) == due_at:
+            return bool(alerts & alert_bit(clock, AlertLevel.WARNING))
+    return False
+
+
 def queue_page(
     *,
     session: Session,
     queue: QueueFilter,
     limit: int = 50,
     after: tuple[datetime, int] | None = None,
+    now: datetime | None = None,
 ) -> list[QueueRow]:
     """Open tickets, most urgent (nearest due) first.
 
@@ -114,30 +203,40 @@ def queue_page(
         queue: which tickets.
         limit: page size.
         after: the ``(due_at, id)`` of the last row of the previous page.
+        now: the instant the breached filter compares deadlines with.
     """
-    stmt = queue_page_statement(queue=queue, limit=limit, after=after)
-    return [
-        QueueRow(
-            id=row[0],
-            subject=row[1],
-            status=Status(row[2]),
-            priority=Priority(row[3]),
-            line=row[4],
-            channel=ChannelKind(row[5]),
-            received_at=row[6],
-            due_at=row[7],
-            version=row[8],
-            client_name=row[9] or "",
-            site_name=row[10] or "",
-            assignee_login=row[11],
+    scope = queue_scope(session=session, queue=queue, now=now)
+    stmt = queue_page_statement(queue=queue, limit=limit, after=after, scope=scope)
+    rows = []
+    for row in session.execute(stmt):
+        due_at = _aware(row[7])
+        rows.append(
+            QueueRow(
+                id=row[0],
+                subject=row[1],
+                status=Status(row[2]),
+                priority=Priority(row[3]),
+                line=row[4],
+                channel=ChannelKind(row[5]),
+                received_at=_aware(row[6]),
+                due_at=due_at,
+                version=row[8],
+                client_name=row[9] or "",
+                site_name=row[10] or "",
+                assignee_login=row[11],
+                team=row[12],
+                breached=bool(row[13] or row[14] or row[15]),
+                next_alert_at=_aware(row[16]) if row[16] is not None else None,
+                warned=_warned(due_at, row[17] or 0, (row[18], row[19], row[20])),
+            )
         )
-        for row in session.execute(stmt)
-    ]
+    return rows
 
 
-def count_queue(*, session: Session, queue: QueueFilter) -> int:
+def count_queue(*, session: Session, queue: QueueFilter, now: datetime | None = None) -> int:
     """How many open tickets a queue holds."""
-    stmt = select(func.count()).select_from(Ticket).where(and_(*_queue_conditions(queue)))
+    scope = queue_scope(session=session, queue=queue, now=now)
+    stmt = select(func.count()).select_from(Ticket).where(and_(*_queue_conditions(queue, scope)))
     return int(session.execute(stmt).scalar_one())
 
 

@@ -509,3 +509,17 @@ ALL_TABLES = [
     TicketLink,
     DeadLetter,
 ]
+
+
+class SavedView(SQLModel, table=True):
+    """A queue filter an engineer saved under a name (engineer None: shared with the team)."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("engineer_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    engineer_id: int | None = _fk("engineer.id", index=False)
+    name: str = Field(max_length=100)
+    filter: dict[str, Any] = _json({})
+    position: int = 0
+    created_at: datetime | None = _ts(nullable=False)

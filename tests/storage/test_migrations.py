@@ -36,7 +36,10 @@ def test_the_quick_head_is_alembics_head(store: Store) -> None:
 
 def test_migrations_match_the_table_models(store: Store) -> None:
     with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_object": migrate.include_object},
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == [], "tables.py and the migrations disagree; write a migration"
 
@@ -95,3 +98,45 @@ def test_a_failing_inner_transaction_is_undone_alone(sqlite_store: Store) -> Non
     with sqlite_store.reader() as session:
         names = session.execute(sa.select(Client.name)).scalars().all()
     assert names == ["kept"]
+
+
+def test_upgrade_indexes_the_tickets_already_there(store_url: str) -> None:
+    from sdconsole.domain.views import QueueFilter
+    from sdconsole.storage import repositories
+    from sdconsole.storage.tables import Message, Ticket
+
+    store = Store(store_url)
+    try:
+        migrate.upgrade(store.engine, "0005")
+        now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+        with store.transaction() as session:
+            client = Client(kind="chain", name="Ёлки-Палки", created_at=now, updated_at=now)
+            session.add(client)
+            session.flush()
+            ticket = Ticket(
+                subject="Сканер не читает марки",
+                client_id=client.id,
+                channel="email",
+                received_at=now,
+                created_at=now,
+                updated_at=now,
+                due_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+            session.add(
+                Message(
+                    ticket_id=ticket.id,
+                    kind="inbound",
+                    channel="email",
+                    body="DataMatrix не распознаётся",
+                    created_at=now,
+                )
+            )
+        store.upgrade()
+        for words in ("елки", "сканера", "распознается", "datamatrix"):
+            with store.reader() as session:
+                rows = repositories.queue_page(session=session, queue=QueueFilter(search=words))
+            assert [r.subject for r in rows] == ["Сканер не читает марки"], words
+    finally:
+        store.dispose()

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from sdconsole.domain.model import OPEN_STATUSES, Status
+from sdconsole.domain.model import OPEN_STATUSES, ChannelKind, Priority, Status
 from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.domain.views import QueueFilter
 from sdconsole.storage import Store, repositories
-from sdconsole.storage.tables import Client, Engineer, Ticket
+from sdconsole.storage.tables import Category, Client, Device, Engineer, Message, Ticket
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -34,7 +34,6 @@ def queue_store(store: Store) -> Store:
                 Ticket(
                     subject=f"Заявка {i}",
                     client_id=clients[i % 2].id,
-                    channel="email",
                     status=status.value,
                     line=1 + i % 3,
                     priority=1 + i % 4,
@@ -43,6 +42,9 @@ def queue_store(store: Store) -> Store:
                     created_at=T0,
                     updated_at=T0,
                     due_at=PAUSED_DUE if status == Status.WAITING_CLIENT else due,
+                    team=("kkt", "egais", None)[i % 3],
+                    channel=("email", "telegram", "monitoring")[i % 3],
+                    resolution_breached=i % 7 == 0,
                 )
             )
     return store
@@ -65,12 +67,25 @@ def expected(store: Store, predicate: object = None) -> list[int]:
         (QueueFilter(unassigned=True), lambda t: t.assignee_id is None),
         (QueueFilter(assignee_id=1), lambda t: t.assignee_id == 1),
         (QueueFilter(client_id=2), lambda t: t.client_id == 2),
+        (QueueFilter(teams=("kkt", "egais")), lambda t: t.team in ("kkt", "egais")),
+        (QueueFilter(waiting=True), lambda t: t.status.startswith("waiting")),
+        (QueueFilter(priority=Priority.P2), lambda t: t.priority == 2),
+        (QueueFilter(channel=ChannelKind.TELEGRAM), lambda t: t.channel == "telegram"),
+        (
+            QueueFilter(breached=True),
+            lambda t: t.resolution_breached or t.due_at <= T0 + timedelta(minutes=100),
+        ),
+        (
+            QueueFilter(line=1, teams=("kkt",), unassigned=True),
+            lambda t: t.line == 1 and t.team == "kkt" and t.assignee_id is None,
+        ),
     ],
 )
 def test_queue_order_and_filters(queue_store: Store, queue: QueueFilter, predicate: object) -> None:
+    now = T0 + timedelta(minutes=100)
     with queue_store.reader() as session:
-        rows = repositories.queue_page(session=session, queue=queue, limit=100)
-        total = repositories.count_queue(session=session, queue=queue)
+        rows = repositories.queue_page(session=session, queue=queue, limit=100, now=now)
+        total = repositories.count_queue(session=session, queue=queue, now=now)
     assert [r.id for r in rows] == expected(queue_store, predicate)
     assert total == len(rows)
 
@@ -143,3 +158,154 @@ def test_queue_reads_its_partial_index(queue_store: Store, queue: QueueFilter, i
         # The page is read in index order; only the 50 picked rows are sorted again.
         picking = plan.split("SCAN anon_1")[0]
         assert "TEMP B-TREE" not in picking, plan
+
+
+@pytest.fixture
+def search_store(store: Store) -> Store:
+    """A chain → entity → site tree; tickets with threads, a device and a category tree."""
+    with store.transaction() as session:
+        chain = Client(kind="chain", name="Магнолия", created_at=T0, updated_at=T0)
+        session.add(chain)
+        session.flush()
+        entity = Client(
+            kind="entity",
+            name="ООО Магнолия-Юг",
+            inn="7707083893",
+            parent_id=chain.id,
+            created_at=T0,
+            updated_at=T0,
+        )
+        session.add(entity)
+        session.flush()
+        site = Client(
+            kind="site",
+            name="Магазин на Садовой",
+            parent_id=entity.id,
+            created_at=T0,
+            updated_at=T0,
+        )
+        other = Client(kind="chain", name="Пятёрочка у дома", created_at=T0, updated_at=T0)
+        session.add_all([site, other])
+        session.flush()
+        device = Device(
+            site_id=site.id,
+            model="АТОЛ 30Ф",
+            serial="00106709123456",
+            reg_number="0000000001012345",
+        )
+        parent = Category(code="fn", name_ru="ФН", name_en="FD")
+        session.add_all([device, parent])
+        session.flush()
+        leaf = Category(
+            code="fn.expiry", name_ru="Срок ФН", name_en="FD expiry", parent_id=parent.id
+        )
+        near = Category(code="fnx", name_ru="Не ФН", name_en="Not FD")
+        session.add_all([leaf, near])
+        session.flush()
+
+        def ticket(subject: str, **fields: object) -> Ticket:
+            row = Ticket(
+                subject=subject,
+                channel="email",
+                status="open",
+                received_at=T0,
+                created_at=T0,
+                updated_at=T0,
+                due_at=T0 + timedelta(hours=len(subject)),
+                **fields,
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+        fiscal = ticket(
+            "Заканчивается фискальный накопитель",
+            client_id=entity.id,
+            site_id=site.id,
+            device_id=device.id,
+            category_id=leaf.id,
+        )
+        session.add(
+            Message(
+                ticket_id=fiscal.id,
+                kind="inbound",
+                channel="email",
+                body="Добрый день! Касса пишет: ресурс ключей ФН исчерпан, ошибка 235.",
+                created_at=T0,
+            )
+        )
+        ticket("Не печатает чеки", client_id=other.id, category_id=near.id)
+        ticket("Весы не работают", client_id=chain.id)
+    return store
+
+
+def _found(store: Store, queue: QueueFilter) -> list[str]:
+    with store.reader() as session:
+        return sorted(r.subject for r in repositories.queue_page(session=session, queue=queue))
+
+
+@pytest.mark.parametrize(
+    ("words", "subjects"),
+    [
+        ("фискального", ["Заканчивается фискальный накопитель"]),  # another form of the word
+        ("ключи исчерпаны", ["Заканчивается фискальный накопитель"]),  # the thread
+        ("ключи чеки", []),  # every word must match
+        ("7707083893", ["Заканчивается фискальный накопитель"]),  # ИНН
+        ("001067", ["Заканчивается фискальный накопитель"]),  # a serial's first digits
+        ("0000000001012345", ["Заканчивается фискальный накопитель"]),  # registration number
+        ("садовой", ["Заканчивается фискальный накопитель"]),  # the site's name
+        ("ПЯТЁРОЧКА", ["Не печатает чеки"]),  # case and ё
+        ('чеки" OR "весы', []),  # query syntax is just words
+        ("  ", ["Весы не работают", "Заканчивается фискальный накопитель", "Не печатает чеки"]),
+    ],
+)
+def test_full_text_search(search_store: Store, words: str, subjects: list[str]) -> None:
+    assert _found(search_store, QueueFilter(search=words)) == subjects
+
+
+def test_search_follows_new_messages(search_store: Store) -> None:
+    assert _found(search_store, QueueFilter(search="термопринтер")) == []
+    with search_store.transaction() as session:
+        ticket_id = session.execute(
+            sa.select(Ticket.id).where(Ticket.subject == "Весы не работают")
+        ).scalar_one()
+        session.add(
+            Message(
+                ticket_id=ticket_id,
+                kind="note",
+                channel="email",
+                body="Заменили термопринтер весов",
+                created_at=T0,
+            )
+        )
+    assert _found(search_store, QueueFilter(search="термопринтер")) == ["Весы не работают"]
+    with search_store.transaction() as session:
+        session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(status="closed"))
+    assert _found(search_store, QueueFilter(search="термопринтер")) == []
+
+
+def test_client_filter_covers_the_subtree(search_store: Store) -> None:
+    with search_store.reader() as session:
+        ids = {c.name: c.id for c in session.execute(sa.select(Client)).scalars()}
+    chain = _found(search_store, QueueFilter(client_id=ids["Магнолия"]))
+    assert chain == ["Весы не работают", "Заканчивается фискальный накопитель"]
+    site = _found(search_store, QueueFilter(client_id=ids["Магазин на Садовой"]))
+    assert site == ["Заканчивается фискальный накопитель"]
+
+
+def test_category_filter_covers_the_subtree_only(search_store: Store) -> None:
+    assert _found(search_store, QueueFilter(category="fn")) == [
+        "Заканчивается фискальный накопитель"
+    ]
+    assert _found(search_store, QueueFilter(category="fnx")) == ["Не печатает чеки"]
+
+
+def test_rebuild_indexes_what_bulk_writes_left_out(search_store: Store) -> None:
+    from sdconsole.storage import search
+
+    with search_store.transaction() as session:
+        session.execute(sa.text("DELETE FROM ticket_search"))
+    assert _found(search_store, QueueFilter(search="весы")) == []
+    with search_store.transaction() as session:
+        assert search.rebuild(session) == 3
+    assert _found(search_store, QueueFilter(search="весы")) == ["Весы не работают"]

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import sdconsole.storage.tables  # noqa: F401  (registers the tables on the metadata)
+from sdconsole.storage.migrate import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ def run_migrations_online() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

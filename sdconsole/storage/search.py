@@ -1,0 +1,189 @@
+"""Provides the queue's full-text search: one document per ticket, kept in step on every commit.
+
+A ticket's document is its subject, every message of its thread, its client's and site's names
+and ИНН, its contact's name and its device's serial, registration and fiscal-drive numbers. It
+lives in ``ticket_search`` (migration 0006):
+
+- SQLite: an FTS5 table (``unicode61`` tokens, diacritics removed), the ticket id as its rowid.
+  FTS5 has no Russian stemmer, so each query word is stemmed (Snowball, the algorithm
+  PostgreSQL's ``russian`` configuration uses) and matched as a prefix: «ключи» finds «ключей»,
+  «фискального» finds «фискальный».
+- PostgreSQL: a ``tsvector`` column with a GIN index, built with the ``russian`` configuration
+  (Snowball stemming); query words are matched as prefixes too, so a serial's first digits work.
+
+Documents are refreshed by a session hook: every flush records the tickets whose row or thread
+changed, and the commit rewrites their documents in the same transaction, so the index can never
+disagree with a committed ticket. Core-level bulk writes (the benchmark generator) bypass the
+hook; `rebuild` indexes a whole store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session as OrmSession
+
+from sdconsole.storage.tables import Client, Contact, Device, Message, Ticket
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CYRILLIC = re.compile(r"[а-я]")
+_DIRTY = "sdconsole.search.dirty"
+
+
+@cache
+def _stemmers() -> tuple[Any, Any]:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english")
+
+
+def stem(word: str) -> str:
+    """A lower-case word's Snowball stem (Russian or English by its letters); numbers whole."""
+    if word.isdigit():
+        return word
+    russian, english = _stemmers()
+    stemmed: str = (russian if _CYRILLIC.search(word) else english).stemWord(word)
+    return stemmed or word
+
+
+def query_terms(words: str) -> list[str]:
+    """The words of a search, lower-cased, ё folded; punctuation splits words."""
+    return [w for w in _WORD.findall(words.lower().replace("ё", "е")) if w]
+
+
+def fts5_query(words: str) -> str:
+    """An FTS5 MATCH expression: every word's stem, each as a prefix."""
+    terms = ['"' + stem(term).replace('"', '""') + '"*' for term in query_terms(words)]
+    return " AND ".join(terms)
+
+
+def tsquery(words: str) -> str:
+    """A ``to_tsquery`` expression: every word as a prefix (words are `\\w` only, so safe)."""
+    return " & ".join(f"{term}:*" for term in query_terms(words))
+
+
+def condition(dialect: str, words: str, ticket_id: Any) -> Any:
+    """An SQL condition on `ticket_id` (a column): the ticket's document matches every word."""
+    if not query_terms(words):
+        return text("1 = 1")
+    if dialect == "sqlite":
+        return ticket_id.in_(
+            select(text("rowid"))
+            .select_from(text("ticket_search"))
+            .where(text("ticket_search MATCH :fts").bindparams(fts=fts5_query(words)))
+        )
+    return ticket_id.in_(
+        select(text("ticket_id"))
+        .select_from(text("ticket_search"))
+        .where(text("document @@ to_tsquery('russian', :tsq)").bindparams(tsq=tsquery(words)))
+    )
+
+
+def document(session: OrmSession, ticket_id: int) -> str | None:
+    """The searchable text of a ticket, or None if there is no such ticket."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return None
+    parts: list[str] = [ticket.subject]
+    for client_id in (ticket.client_id, ticket.site_id):
+        if client_id is not None and (client := session.get(Client, client_id)) is not None:
+            parts += [client.name, client.inn or ""]
+    if ticket.contact_id is not None and (contact := session.get(Contact, ticket.contact_id)):
+        parts.append(contact.name)
+    if ticket.device_id is not None and (device := session.get(Device, ticket.device_id)):
+        parts += [device.serial or "", device.reg_number or "", device.fn_serial or ""]
+    bodies = session.execute(
+        select(Message.body).where(Message.ticket_id == ticket_id).order_by(Message.id)
+    ).scalars()
+    parts.extend(bodies)
+    return fold("\n".join(p for p in parts if p))
+
+
+def fold(value: str) -> str:
+    """ё as е, as the queries have it (FTS5 removes Latin diacritics only)."""
+    return value.replace("ё", "е").replace("Ё", "Е")
+
+
+def refresh(session: OrmSession, ticket_ids: Iterable[int]) -> None:
+    """Rewrite the documents of these tickets (inside the caller's transaction)."""
+    dialect = session.get_bind().dialect.name
+    for ticket_id in sorted(set(ticket_ids)):
+        body = document(session, ticket_id)
+        if dialect == "sqlite":
+            session.execute(text("DELETE FROM ticket_search WHERE rowid = :id"), {"id": ticket_id})
+            if body is not None:
+                session.execute(
+                    text("INSERT INTO ticket_search (rowid, document) VALUES (:id, :doc)"),
+                    {"id": ticket_id, "doc": body},
+                )
+        elif body is None:
+            session.execute(
+                text("DELETE FROM ticket_search WHERE ticket_id = :id"), {"id": ticket_id}
+            )
+        else:
+            session.execute(
+                text(
+                    "INSERT INTO ticket_search (ticket_id, document) "
+                    "VALUES (:id, to_tsvector('russian', :doc)) "
+                    "ON CONFLICT (ticket_id) DO UPDATE SET document = excluded.document"
+                ),
+                {"id": ticket_id, "doc": body},
+            )
+
+
+def rebuild(session: OrmSession, *, batch: int = 2_000) -> int:
+    """Index every ticket again; returns how many."""
+    last, done = 0, 0
+    while True:
+        ids = list(
+            session.execute(
+                select(Ticket.id).where(Ticket.id > last).order_by(Ticket.id).limit(batch)
+            ).scalars()
+        )
+        if not ids:
+            return done
+        refresh(session, ids)
+        last, done = ids[-1], done + len(ids)
+
+
+def _has_index(session: OrmSession) -> bool:
+    """Whether this store has the search table (a store being migrated may not yet)."""
+    cached = session.info.get("sdconsole.search.present")
+    if cached is None:
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            found = session.execute(
+                text("SELECT 1 FROM sqlite_master WHERE name = 'ticket_search'")
+            ).first()
+        else:
+            found = session.execute(text("SELECT to_regclass('ticket_search')")).scalar()
+        cached = session.info["sdconsole.search.present"] = bool(found)
+    return bool(cached)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _collect(session: OrmSession, _context: Any) -> None:
+    dirty: set[int] = session.info.setdefault(_DIRTY, set())
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, Ticket) and instance.id is not None:
+            dirty.add(instance.id)
+        elif isinstance(instance, Message) and instance.ticket_id is not None:
+            dirty.add(instance.ticket_id)
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _flush_documents(session: OrmSession) -> None:
+    session.flush()
+    dirty: set[int] = session.info.pop(_DIRTY, set())
+    if dirty and _has_index(session):
+        refresh(session, dirty)
+        session.flush()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop(_DIRTY, None)
