@@ -6,16 +6,21 @@ build the settings, store and clock and hand them to `make_app`.
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
 from sdconsole.bindings import translate_bindings
+from sdconsole.commands import JumpProvider
 from sdconsole.config import Settings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.model import SYSTEM, Actor
 from sdconsole.i18n import N_, _
+from sdconsole.messages import StoreChanged
 from sdconsole.screens.queue import QueueScreen
 from sdconsole.storage import Store
+from sdconsole.storage.notify import ChangeWatcher
 
 
 class SdConsoleApp(App[None]):
@@ -24,6 +29,7 @@ class SdConsoleApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "sdconsole"
     MODES = {"queue": QueueScreen}
+    COMMANDS = App.COMMANDS | {JumpProvider}
     DEFAULT_MODE = "queue"
     BINDINGS = [
         Binding("q", "quit", N_("Quit"), id="app.quit"),
@@ -45,6 +51,28 @@ class SdConsoleApp(App[None]):
         who = self.actor.login if not self.actor.is_system else _("read-only")
         self.sub_title = f"{who} · {self.store.label}"
         self.switch_mode(self._start_mode)
+        if self.settings.live_updates:
+            self._watch_store()
+
+    @work(thread=True, group="watch", exit_on_error=False)
+    def _watch_store(self) -> None:
+        """Tell the screens when the tickets change (LISTEN/NOTIFY or SQLite's data_version)."""
+        worker = get_current_worker()
+        try:
+            with ChangeWatcher(self.store) as watcher:
+                while not worker.is_cancelled:
+                    if watcher.wait(1.0) and not worker.is_cancelled:
+                        self.call_from_thread(self._store_changed)
+        except Exception as error:  # noqa: BLE001 - the console works on without live updates
+            self.call_from_thread(
+                self.notify,
+                _("Live updates stopped: {error}. Press r to refresh.").format(error=error),
+                severity="warning",
+            )
+
+    def _store_changed(self) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged())
 
 
 def make_app(

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     queue_page_size: int = 200
     """How many queue rows are read at a time; more load as the engineer scrolls."""
 
+    live_updates: bool = True
+    """Whether the console refreshes by itself when the tickets change (off: press r)."""
+
     classifier_model: Path | None = None
     """The trained classifier (``sdconsole classifier train``); unset means ``classifier.npz``
     in the data folder. Without a model, intake classifies by the catalogue's keywords."""

@@ -31,3 +31,15 @@ class StoreFailed(Message):
     """Reading the store failed; the text says why."""
 
     error: str
+
+
+@dataclass
+class StoreChanged(Message):
+    """Someone (another engineer, intake, a worker) committed a change to the tickets."""
+
+
+@dataclass
+class ViewsCounted(Message):
+    """The views panel's counts were read: view key → open tickets."""
+
+    counts: dict[str, int]

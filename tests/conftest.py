@@ -107,12 +107,18 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 def add_engineer(
-    store: Store, login: str, role: Role = Role.ENGINEER, lines: tuple[int, ...] = (1,)
+    store: Store,
+    login: str,
+    role: Role = Role.ENGINEER,
+    lines: tuple[int, ...] = (1,),
+    teams: tuple[str, ...] = (),
 ) -> Actor:
     """Create an engineer and return them as an actor."""
     with store.transaction() as session:
-        engineer = Engineer(login=login, name=login.title(), role=role.value, lines=list(lines))
+        engineer = Engineer(
+            login=login, name=login.title(), role=role.value, lines=list(lines), teams=list(teams)
+        )
         session.add(engineer)
         session.flush()
         assert engineer.id is not None
-        return Actor(engineer.id, login, role, lines)
+        return Actor(engineer.id, login, role, lines, teams)

@@ -116,7 +116,13 @@ class CliState:
             if engineer is None or not engineer.is_active:
                 raise NotFound(N_("No active engineer with login {login}."), login=login)
             assert engineer.id is not None
-            return Actor(engineer.id, engineer.login, Role(engineer.role), tuple(engineer.lines))
+            return Actor(
+                engineer.id,
+                engineer.login,
+                Role(engineer.role),
+                tuple(engineer.lines),
+                tuple(engineer.teams),
+            )
 
     def close(self) -> None:
         if self._store is not None:

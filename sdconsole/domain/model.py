@@ -246,6 +246,7 @@ class Actor:
     login: str
     role: Role = Role.ENGINEER
     lines: tuple[int, ...] = ()
+    teams: tuple[str, ...] = ()
 
     @property
     def is_system(self) -> bool:

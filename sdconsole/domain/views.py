@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sdconsole.domain.model import ChannelKind, MessageKind, Priority, Status, ticket_number
+from sdconsole.domain.model import Actor, ChannelKind, MessageKind, Priority, Status, ticket_number
 from sdconsole.domain.sla import PAUSED_DUE
+from sdconsole.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,3 +204,69 @@ class TicketView:
     @property
     def number(self) -> str:
         return ticket_number(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """A named queue: one of the built-in views, or a filter someone saved."""
+
+    key: str
+    """``all``, ``mine``, … or ``saved:<id>``."""
+    title: str
+    queue: QueueFilter
+    saved_id: int | None = None
+    shared: bool = False
+    """A saved view the whole team sees (saved by no one in particular)."""
+
+
+def builtin_views(actor: Actor) -> list[QueueView]:
+    """The views every engineer has, in the order the views panel lists them."""
+    views = [QueueView("all", _("All open"), QueueFilter())]
+    if actor.engineer_id is not None:
+        views.append(QueueView("mine", _("Mine"), QueueFilter(assignee_id=actor.engineer_id)))
+    if actor.teams:
+        views.append(QueueView("team", _("My team"), QueueFilter(teams=actor.teams)))
+    views += [
+        QueueView("unassigned", _("Unassigned"), QueueFilter(unassigned=True)),
+        QueueView("breached", _("Breached"), QueueFilter(breached=True)),
+        QueueView("waiting", _("Waiting"), QueueFilter(waiting=True)),
+    ]
+    views += [
+        QueueView(f"line{line}", _("Line {line}").format(line=line), QueueFilter(line=line))
+        for line in (1, 2, 3, 4)
+    ]
+    return views
+
+
+class JumpKind(StrEnum):
+    """What a command-palette match leads to."""
+
+    TICKET = "ticket"
+    CLIENT = "client"
+    DEVICE = "device"
+
+
+@dataclass(frozen=True, slots=True)
+class Jump:
+    """A place the command palette can take the engineer: a ticket, a client's queue, a device's
+    latest ticket."""
+
+    kind: JumpKind
+    id: int
+    """The ticket's, client's or device's id."""
+    label: str
+    detail: str = ""
+    ticket_id: int | None = None
+    """For a device: its most recent open ticket (None: it has none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineerLoad:
+    """An engineer as the assign dialog shows them: who, where, and how busy."""
+
+    login: str
+    name: str
+    open_tickets: int
+    lines: tuple[int, ...]
+    teams: tuple[str, ...]
+    on_duty: bool

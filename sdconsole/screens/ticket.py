@@ -1,7 +1,15 @@
-"""Provides `TicketScreen`: one ticket's details, thread and history (read-only for now)."""
+"""Provides `TicketScreen`: one ticket's details, thread and history, and every action on it.
+
+Actions (take, assign, reply, note, status, priority, category, escalate, log time, resolve,
+reopen, link, merge) ask for what they need in a `FormDialog` and go through `TicketService`
+with the version the engineer saw: when someone else changed the ticket meanwhile, the service
+refuses (`Conflict`) and the screen says so and offers to reload.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,12 +24,23 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from sdconsole.bindings import translate_bindings
-from sdconsole.domain.model import MessageKind
+from sdconsole.domain.errors import Conflict, SdError
+from sdconsole.domain.model import (
+    Actor,
+    LinkKind,
+    MessageKind,
+    Priority,
+    Status,
+    SupportLine,
+    ticket_number,
+)
 from sdconsole.domain.views import TicketView
 from sdconsole.i18n import N_, _
-from sdconsole.messages import StoreFailed, TicketLoaded
+from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
 from sdconsole.reports.history import history_lines
 from sdconsole.reports.ticket import mark_breach, sla_summary
+from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen
+from sdconsole.services.tickets import TicketService
 from sdconsole.storage import repositories
 
 
@@ -39,7 +58,21 @@ class TicketScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", N_("Back"), id="ticket.back"),
-        Binding("r", "reload", N_("Refresh"), id="ticket.refresh"),
+        Binding("t", "take", N_("Take"), id="ticket.take"),
+        Binding("r", "reply", N_("Reply"), id="ticket.reply"),
+        Binding("n", "note", N_("Note"), id="ticket.note"),
+        Binding("a", "assign", N_("Assign"), id="ticket.assign"),
+        Binding("s", "status", N_("Status"), id="ticket.status"),
+        Binding("e", "escalate", N_("Escalate"), id="ticket.escalate"),
+        Binding("x", "resolve", N_("Resolve"), id="ticket.resolve"),
+        Binding("p", "priority", N_("Priority"), id="ticket.priority", show=False),
+        Binding("c", "category", N_("Category"), id="ticket.category", show=False),
+        Binding("l", "log_time", N_("Log time"), id="ticket.log_time", show=False),
+        Binding("o", "reopen", N_("Reopen"), id="ticket.reopen", show=False),
+        Binding("k", "link", N_("Link to a ticket"), id="ticket.link", show=False),
+        Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
+        Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
+        Binding("question_mark", "help", N_("Help"), id="ticket.help"),
     ]
 
     DEFAULT_CSS = """
@@ -58,6 +91,7 @@ class TicketScreen(Screen[None]):
         super().__init__()
         translate_bindings(self)
         self.ticket_id = ticket_id
+        self.view: TicketView | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,9 +123,14 @@ class TicketScreen(Screen[None]):
     def show_failure(self, message: StoreFailed) -> None:
         self.notify(message.error, title=_("Cannot read the store"), severity="error")
 
+    @on(StoreChanged)
+    def store_changed(self) -> None:
+        self._load()
+
     @on(TicketLoaded)
     async def show_ticket(self, message: TicketLoaded) -> None:
         view = message.view
+        self.view = view
         self.sub_title = f"{view.number}"
         self.query_one("#ticket-header", Static).update(self._header(view))
         body = self.query_one("#ticket-body", VerticalScroll)
@@ -172,3 +211,408 @@ class TicketScreen(Screen[None]):
         if sla is None:
             return Group(title, grid)
         return Group(title, grid, pair(_("SLA"), sla_summary(sla)))
+
+    # -- actions -----------------------------------------------------------------------------
+
+    @property
+    def _service(self) -> TicketService:
+        return TicketService(self.app.store, self.app.clock)  # type: ignore[attr-defined]
+
+    @property
+    def _actor(self) -> Actor:
+        return self.app.actor  # type: ignore[attr-defined, no-any-return]
+
+    def _act(self, change: Callable[[int | None], object], done: str) -> None:
+        """Run one change with the version shown; say what happened, reload either way."""
+        version = self.view.version if self.view is not None else None
+        try:
+            change(version)
+        except Conflict as error:
+            self._offer_reload(str(error))
+            return
+        except SdError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify(done)
+        self._load()
+
+    def _offer_reload(self, error: str) -> None:
+        def answered(reload: bool | None) -> None:
+            if reload:
+                self._load()
+
+        question = _(
+            "Someone else changed this ticket meanwhile ({error}). Reload it to see the "
+            "change, then try again?"
+        ).format(error=error)
+        self.app.push_screen(ConfirmDialog(question, _("Reload")), answered)
+
+    def _ask(
+        self,
+        title: str,
+        fields: list[Field],
+        then: Callable[[dict[str, str]], None],
+        *,
+        submit: str | None = None,
+    ) -> None:
+        def answered(values: dict[str, str] | None) -> None:
+            if values is not None:
+                then(values)
+
+        self.app.push_screen(FormDialog(title, fields, submit=submit), answered)
+
+    def action_take(self) -> None:
+        self._act(
+            lambda _v: self._service.take(self.ticket_id, actor=self._actor),
+            _("You took the ticket."),
+        )
+
+    def action_reply(self) -> None:
+        def send(values: dict[str, str]) -> None:
+            self._act(
+                lambda v: self._service.reply(
+                    self.ticket_id, values["body"], actor=self._actor, expected_version=v
+                ),
+                _("The reply is queued for sending."),
+            )
+
+        channel = self.view.channel.label if self.view else ""
+        self._ask(
+            _("Reply to the client ({channel})").format(channel=channel),
+            [Field("body", _("Text"), kind="area", required=True)],
+            send,
+            submit=_("Send"),
+        )
+
+    def action_note(self) -> None:
+        def save(values: dict[str, str]) -> None:
+            self._act(
+                lambda v: self._service.note(
+                    self.ticket_id, values["body"], actor=self._actor, expected_version=v
+                ),
+                _("Internal note added."),
+            )
+
+        self._ask(
+            _("Internal note (the client does not see it)"),
+            [Field("body", _("Text"), kind="area", required=True)],
+            save,
+        )
+
+    def action_assign(self) -> None:
+        with self.app.store.reader() as session:  # type: ignore[attr-defined]
+            loads = repositories.engineer_loads(session=session)
+        options = [("— " + _("nobody") + " —", "-")]
+        for load in loads:
+            duty = "" if load.on_duty else " · " + _("off duty")
+            lines = ",".join(str(line) for line in load.lines) or "—"
+            teams = ",".join(load.teams) or "—"
+            label = _("{login} ({name}) · {n} open · lines {lines} · {teams}{duty}").format(
+                login=load.login,
+                name=load.name,
+                n=load.open_tickets,
+                lines=lines,
+                teams=teams,
+                duty=duty,
+            )
+            options.append((label, load.login))
+
+        def assign(values: dict[str, str]) -> None:
+            login = None if values["engineer"] == "-" else values["engineer"]
+            self._act(
+                lambda v: self._service.assign(
+                    self.ticket_id, login, actor=self._actor, expected_version=v
+                ),
+                _("Assigned to {login}.").format(login=login) if login else _("Unassigned."),
+            )
+
+        self._ask(
+            _("Assign the ticket (least loaded first)"),
+            [
+                Field(
+                    "engineer", _("Engineer"), kind="select", options=tuple(options), required=True
+                )
+            ],
+            assign,
+        )
+
+    def action_status(self) -> None:
+        choices = (Status.OPEN, Status.WAITING_CLIENT, Status.WAITING_VENDOR)
+        current = self.view.status.value if self.view else ""
+
+        def change(values: dict[str, str]) -> None:
+            status = Status(values["status"])
+            self._act(
+                lambda v: self._service.set_status(
+                    self.ticket_id, status, actor=self._actor, expected_version=v
+                ),
+                _("Status: {status}.").format(status=status.label),
+            )
+
+        self._ask(
+            _("Status"),
+            [
+                Field(
+                    "status",
+                    _("Status"),
+                    kind="select",
+                    options=tuple((s.label, s.value) for s in choices),
+                    value=current if current in {s.value for s in choices} else "",
+                    required=True,
+                )
+            ],
+            change,
+        )
+
+    def action_priority(self) -> None:
+        def change(values: dict[str, str]) -> None:
+            priority = Priority(int(values["priority"]))
+            self._act(
+                lambda v: self._service.set_priority(
+                    self.ticket_id,
+                    priority,
+                    actor=self._actor,
+                    reason=values["reason"],
+                    expected_version=v,
+                ),
+                _("Priority: {priority}.").format(priority=priority.label),
+            )
+
+        self._ask(
+            _("Priority"),
+            [
+                Field(
+                    "priority",
+                    _("Priority"),
+                    kind="select",
+                    options=tuple((f"{p.label} {p.title}", str(int(p))) for p in Priority),
+                    value=str(int(self.view.priority)) if self.view else "",
+                    required=True,
+                ),
+                Field("reason", _("Why"), required=True),
+            ],
+            change,
+        )
+
+    def action_category(self) -> None:
+        with self.app.store.reader() as session:  # type: ignore[attr-defined]
+            codes = repositories.category_codes(session=session)
+        suggested = self._suggestions()
+        options = tuple((f"{code} · {p:.0%}", code) for code, p in suggested)
+
+        def change(values: dict[str, str]) -> None:
+            code = values["code"] or values["suggested"]
+            if not code:
+                self.notify(_("Choose a suggestion or type a category code."), severity="error")
+                return
+            self._act(
+                lambda v: self._service.set_category(
+                    self.ticket_id, code, actor=self._actor, expected_version=v
+                ),
+                _("Category: {code}.").format(code=code),
+            )
+
+        fields = [
+            Field("suggested", _("Classifier suggests"), "select", options),
+            Field("code", _("Or a category code"), suggestions=tuple(codes)),
+        ]
+        self._ask(_("Category"), fields, change)
+
+    def _suggestions(self) -> list[tuple[str, float]]:
+        """The classifier's suggestions recorded when the ticket was registered."""
+        if self.view is None:
+            return []
+        for event in self.view.events:
+            if event.kind == "created":
+                found = (event.details or {}).get("suggestions") or []
+                return [
+                    (str(item["code"]), float(item.get("confidence", 0.0)))
+                    for item in found
+                    if isinstance(item, dict) and item.get("code")
+                ]
+        return []
+
+    def action_escalate(self) -> None:
+        current = self.view.line if self.view else 1
+
+        def escalate(values: dict[str, str]) -> None:
+            line = SupportLine(int(values["line"]))
+            self._act(
+                lambda v: self._service.escalate(
+                    self.ticket_id,
+                    line,
+                    values["reason"],
+                    actor=self._actor,
+                    team=values["team"] or None,
+                    expected_version=v,
+                ),
+                _("Escalated to line {line}.").format(line=int(line)),
+            )
+
+        lines = tuple((line.title, str(int(line))) for line in SupportLine if line > current)
+        self._ask(
+            _("Escalate"),
+            [
+                Field("line", _("To line"), "select", lines, lines[0][1] if lines else "", True),
+                Field(
+                    "team", _("Team (optional)"), value=self.view.team or "" if self.view else ""
+                ),
+                Field("reason", _("Why, and what was already done"), "area", required=True),
+            ],
+            escalate,
+        )
+
+    def action_log_time(self) -> None:
+        def log(values: dict[str, str]) -> None:
+            try:
+                minutes = int(values["minutes"])
+            except ValueError:
+                self.notify(_("Minutes are a whole number."), severity="error")
+                return
+            self._act(
+                lambda _v: self._service.log_time(
+                    self.ticket_id,
+                    minutes,
+                    actor=self._actor,
+                    billable=values["billable"] != "no",
+                    note=values["note"],
+                ),
+                _("{n} min logged.").format(n=minutes),
+            )
+
+        self._ask(
+            _("Log time"),
+            [
+                Field("minutes", _("Minutes"), required=True),
+                Field(
+                    "billable",
+                    _("Billable"),
+                    "select",
+                    ((_("yes"), "yes"), (_("no"), "no")),
+                    "yes",
+                    True,
+                ),
+                Field("note", _("What was done")),
+            ],
+            log,
+        )
+
+    def action_resolve(self) -> None:
+        def resolve(values: dict[str, str]) -> None:
+            self._act(
+                lambda v: self._service.resolve(
+                    self.ticket_id,
+                    values["code"],
+                    values["text"],
+                    actor=self._actor,
+                    expected_version=v,
+                ),
+                _("Resolved."),
+            )
+
+        self._ask(
+            _("Resolve"),
+            [
+                Field(
+                    "code",
+                    _("Resolution code"),
+                    required=True,
+                    suggestions=RESOLUTION_SUGGESTIONS,
+                ),
+                Field("text", _("What was done"), "area", required=True),
+            ],
+            resolve,
+            submit=_("Resolve"),
+        )
+
+    def action_reopen(self) -> None:
+        def reopen(values: dict[str, str]) -> None:
+            self._act(
+                lambda v: self._service.reopen(
+                    self.ticket_id, values["reason"], actor=self._actor, expected_version=v
+                ),
+                _("Reopened."),
+            )
+
+        self._ask(_("Reopen"), [Field("reason", _("Why"), required=True)], reopen)
+
+    def _other_ticket(self, value: str) -> int | None:
+        match = re.fullmatch(r"(?:sd-?)?0*(\d{1,9})", value.strip(), re.IGNORECASE)
+        if match is None:
+            self.notify(_("A ticket number looks like SD-000123."), severity="error")
+            return None
+        return int(match.group(1))
+
+    def action_link(self) -> None:
+        def link(values: dict[str, str]) -> None:
+            other = self._other_ticket(values["other"])
+            if other is not None:
+                kind = LinkKind(values["kind"])
+                self._act(
+                    lambda _v: self._service.link(self.ticket_id, other, kind, actor=self._actor),
+                    _("Linked to {number}.").format(number=ticket_number(other)),
+                )
+
+        self._ask(
+            _("Link to a ticket"),
+            [
+                Field("other", _("Ticket number"), required=True),
+                Field(
+                    "kind",
+                    _("How they relate"),
+                    "select",
+                    tuple((_(LINK_LABELS[kind]), kind.value) for kind in LinkKind),
+                    LinkKind.RELATED.value,
+                    True,
+                ),
+            ],
+            link,
+        )
+
+    def action_merge(self) -> None:
+        def merge(values: dict[str, str]) -> None:
+            other = self._other_ticket(values["other"])
+            if other is None:
+                return
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._act(
+                        lambda _v: self._service.merge(self.ticket_id, other, actor=self._actor),
+                        _("Merged into {number}.").format(number=ticket_number(other)),
+                    )
+
+            question = _("Merge {this} into {other}? Its thread moves there and it closes.").format(
+                this=ticket_number(self.ticket_id), other=ticket_number(other)
+            )
+            self.app.push_screen(ConfirmDialog(question, _("Merge")), confirmed)
+
+        self._ask(
+            _("Merge into a ticket"), [Field("other", _("Ticket number"), required=True)], merge
+        )
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self))
+
+
+LINK_LABELS = {
+    LinkKind.RELATED: N_("related"),
+    LinkKind.DUPLICATE: N_("duplicate of"),
+    LinkKind.PARENT: N_("part of (parent)"),
+}
+
+RESOLUTION_SUGGESTIONS = (
+    "consulted",
+    "fixed.settings",
+    "fixed.remote",
+    "fixed.onsite",
+    "fn.replaced",
+    "ofd.resent",
+    "driver.reinstalled",
+    "device.replaced",
+    "vendor.fixed",
+    "duplicate",
+    "no-reply",
+    "not-our-side",
+)
+"""Common resolution codes offered while typing; any code of the right shape is accepted."""

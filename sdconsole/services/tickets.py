@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
@@ -82,6 +83,9 @@ class TicketService:
                 yield session, ticket
                 now = self.clock.now()
                 ticket.updated_at = now
+                # Every edit is a new version, even within one clock tick: a note or a reply
+                # someone added is a change another engineer's stale edit must not pass over.
+                flag_modified(ticket, "updated_at")
                 sla_service.refresh(session, ticket, now)
                 session.flush()
         except StaleDataError:

@@ -7,6 +7,7 @@ closed history.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +23,14 @@ from sdconsole.domain.model import (
     MessageKind,
     Priority,
     Status,
+    ticket_number,
 )
 from sdconsole.domain.sla import DEFAULT_TARGETS, AlertLevel, SlaClock, Targets, alert_bit
 from sdconsole.domain.views import (
+    EngineerLoad,
     EventView,
+    Jump,
+    JumpKind,
     MessageView,
     QueueFilter,
     QueueRow,
@@ -543,3 +548,112 @@ def client_by_ref(*, session: Session, ref: str) -> Client | None:
     if found is None and ref.isdigit():
         found = session.get(Client, int(ref))
     return found
+
+
+_NUMBER = re.compile(r"^(?:sd-?)?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def find_jumps(*, session: Session, text_: str, limit: int = 8) -> list[Jump]:
+    """Tickets by number, clients by name, ИНН or external id, devices by serial, registration
+    or fiscal-drive number: what the command palette offers for what the engineer typed."""
+    query = text_.strip()
+    if len(query) < 2:
+        return []
+    jumps: list[Jump] = []
+    number = _NUMBER.match(query)
+    if number:
+        ticket = session.get(Ticket, int(number.group(1)))
+        if ticket is not None and ticket.id is not None:
+            jumps.append(Jump(JumpKind.TICKET, ticket.id, ticket_number(ticket.id), ticket.subject))
+    pattern = f"%{_escape_like(query)}%"
+    prefix = f"{_escape_like(query)}%"
+    clients = session.execute(
+        select(Client)
+        .where(
+            or_(
+                Client.name.ilike(pattern, escape="\\"),
+                Client.inn.like(prefix, escape="\\"),
+                Client.external_id == query,
+            )
+        )
+        .order_by(Client.name)
+        .limit(limit)
+    ).scalars()
+    for client in clients:
+        assert client.id is not None
+        detail = " · ".join(x for x in (client.inn and f"ИНН {client.inn}", client.address) if x)
+        jumps.append(Jump(JumpKind.CLIENT, client.id, client.name, detail))
+    if any(ch.isdigit() for ch in query):
+        devices = session.execute(
+            select(Device)
+            .where(
+                or_(
+                    Device.serial.like(prefix, escape="\\"),
+                    Device.reg_number.like(prefix, escape="\\"),
+                    Device.fn_serial.like(prefix, escape="\\"),
+                )
+            )
+            .order_by(Device.serial)
+            .limit(limit)
+        ).scalars()
+        for device in devices:
+            assert device.id is not None
+            latest = session.execute(
+                select(Ticket.id)
+                .where(Ticket.device_id == device.id, text(OPEN_TICKETS_SQL))
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            label = " ".join(x for x in (device.model, device.serial) if x)
+            jumps.append(Jump(JumpKind.DEVICE, device.id, label, device.reg_number or "", latest))
+    return jumps[: limit * 2]
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def known_teams(*, session: Session) -> list[str]:
+    """Every team the catalogue routes to or an engineer belongs to, sorted."""
+    teams = {
+        str(team)
+        for team in session.execute(
+            select(Category.team).where(Category.team.is_not(None)).distinct()
+        ).scalars()
+    }
+    for engineer_teams in session.execute(select(Engineer.teams)).scalars():
+        teams.update(str(team) for team in engineer_teams or ())
+    return sorted(teams)
+
+
+def category_codes(*, session: Session) -> list[str]:
+    """The codes of the catalogue's active categories, sorted."""
+    return list(
+        session.execute(
+            select(Category.code).where(Category.is_active).order_by(Category.code)
+        ).scalars()
+    )
+
+
+def engineer_loads(*, session: Session) -> list[EngineerLoad]:
+    """Active engineers with their open tickets, least loaded first (then by login)."""
+    t = Ticket.__table__.c
+    counts = dict(
+        session.execute(
+            select(t.assignee_id, func.count())
+            .where(text(OPEN_TICKETS_SQL), t.assignee_id.is_not(None))
+            .group_by(t.assignee_id)
+        ).all()
+    )
+    loads = [
+        EngineerLoad(
+            login=engineer.login,
+            name=engineer.name,
+            open_tickets=int(counts.get(engineer.id, 0)),
+            lines=tuple(engineer.lines or ()),
+            teams=tuple(engineer.teams or ()),
+            on_duty=engineer.on_duty,
+        )
+        for engineer in session.execute(select(Engineer).where(Engineer.is_active)).scalars()
+    ]
+    return sorted(loads, key=lambda load: (not load.on_duty, load.open_tickets, load.login))

@@ -14,7 +14,7 @@ from textual.widgets.data_table import ColumnKey
 from sdconsole.bindings import translate_bindings
 from sdconsole.domain.model import OPEN_STATUSES, Priority, Status
 from sdconsole.domain.sla import PAUSED_DUE
-from sdconsole.domain.views import QueueRow
+from sdconsole.domain.views import QueueRow, SlaState
 from sdconsole.i18n import N_, _
 
 
@@ -30,6 +30,15 @@ def format_span(minutes: int) -> str:
     if hours:
         return f"{sign}{hours}{h} {mins:02d}{m}"
     return f"{sign}{mins}{m}"
+
+
+SLA_MARKS = {
+    SlaState.OK: "·",
+    SlaState.WARNING: "▲",
+    SlaState.BREACHED: "✖",
+    SlaState.PAUSED: "‖",
+}
+"""The SLA state at a glance, readable without colour too."""
 
 
 class TicketTable(DataTable[Text]):
@@ -56,6 +65,7 @@ class TicketTable(DataTable[Text]):
         """The cursor came close to the last loaded row: time to read the next page."""
 
     FIXED_WIDTHS = {
+        "sla": 1,
         "number": 9,
         "priority": 3,
         "due": 8,
@@ -80,6 +90,7 @@ class TicketTable(DataTable[Text]):
 
     def _columns_for(self, compact: bool) -> list[tuple[str, str]]:
         columns = [
+            ("sla", " "),
             ("number", _("Number")),
             ("priority", _("Pri")),
             ("due", _("Due in")),
@@ -176,12 +187,16 @@ class TicketTable(DataTable[Text]):
         # The shop first: it is what the engineer calls and visits; the client narrows it down.
         place = f"{row.site_name} · {row.client_name}" if row.site_name else row.client_name
         age = int((now - row.received_at).total_seconds() // 60)
+        state = row.sla_state(now)
         if row.due_at >= PAUSED_DUE:
             due = Text(_("paused"), style="dim")
         else:
             left = int((row.due_at - now).total_seconds() // 60)
-            due = Text(format_span(left), style=self._alarm if left < 0 else "")
+            # The time left is coloured by its own clock; the mark also tells earlier breaches.
+            style = self._alarm if left < 0 else self._warn if state == SlaState.WARNING else ""
+            due = Text(format_span(left), style=style)
         return {
+            "sla": Text(SLA_MARKS[state], style=self._state_style(state)),
             "number": Text(row.number),
             "priority": Text(row.priority.label, style=priority_style),
             "due": due,
@@ -192,6 +207,14 @@ class TicketTable(DataTable[Text]):
             "assignee": Text(row.assignee_login or "—", style="" if row.assignee_login else "dim"),
             "age": Text(format_span(age)),
         }
+
+    def _state_style(self, state: SlaState) -> str:
+        return {
+            SlaState.OK: "",
+            SlaState.WARNING: self._warn,
+            SlaState.BREACHED: self._alarm,
+            SlaState.PAUSED: "dim",
+        }[state]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -212,7 +212,11 @@ class World:
                 )
             )
             result.append(
-                DemoEngineer(s, Actor(row.id, row.login, Role(row.role), tuple(row.lines)), row)
+                DemoEngineer(
+                    s,
+                    Actor(row.id, row.login, Role(row.role), tuple(row.lines), tuple(row.teams)),
+                    row,
+                )
             )
         return result
 
