@@ -34,6 +34,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sdconsole.i18n import N_
+
 CARD_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 STEP_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
@@ -65,39 +67,39 @@ ESCALATION_TARGETS: dict[str, int | None] = {
 """Where an escalate step hands the ticket: a support line, or the client's own IT (None)."""
 
 FIELDS: dict[str, str] = {
-    "ticket.number": "the ticket's number",
-    "ticket.subject": "the ticket's subject",
-    "client.name": "the client's name",
-    "client.inn": "the client's INN",
-    "site.name": "the shop's name",
-    "site.address": "the shop's address",
-    "site.local_time": "the shop's local time now",
-    "store.phone": "the shop's phone",
-    "contact.name": "the contact person",
-    "contact.phone": "the contact's phone",
-    "kkt.model": "the cash register's model",
-    "kkt.serial": "the cash register's serial number",
-    "kkt.reg_number": "the cash register's registration number",
-    "kkt.firmware": "the cash register's firmware version",
-    "fn.serial": "the fiscal drive's serial number",
-    "fn.expires_at": "when the fiscal drive's key expires",
-    "fn.memory_used_pct": "how full the fiscal drive's memory is, per cent",
-    "fn.warnings": "the fiscal drive's warning flags",
-    "ofd.name": "the fiscal data operator",
-    "ofd.unsent_count": "documents not yet sent to the OFD",
-    "ofd.first_unsent_at": "when the oldest unsent document was made",
-    "ofd.contract_end": "when the OFD contract ends",
-    "ofd.network_error": "the last OFD exchange error",
-    "shift.opened_at": "when the open shift was opened",
-    "utm.version": "the UTM's version",
-    "utm.rsa_expires_at": "when the UTM's RSA key expires",
-    "utm.gost_expires_at": "when the qualified (GOST) signature expires",
-    "lm.version": "the Chestny Znak local module's version",
-    "lm.last_sync_at": "the local module's last synchronisation",
-    "disk.free_pct": "free disk space on the POS computer, per cent",
-    "agent.last_seen_at": "the monitoring agent's last report",
-    "payment.terminal_model": "the payment terminal's model",
-    "payment.terminal_id": "the payment terminal's TID",
+    "ticket.number": N_("the ticket's number"),
+    "ticket.subject": N_("the ticket's subject"),
+    "client.name": N_("the client's name"),
+    "client.inn": N_("the client's INN"),
+    "site.name": N_("the shop's name"),
+    "site.address": N_("the shop's address"),
+    "site.local_time": N_("the shop's local time now"),
+    "store.phone": N_("the shop's phone"),
+    "contact.name": N_("the contact person"),
+    "contact.phone": N_("the contact's phone"),
+    "kkt.model": N_("the cash register's model"),
+    "kkt.serial": N_("the cash register's serial number"),
+    "kkt.reg_number": N_("the cash register's registration number"),
+    "kkt.firmware": N_("the cash register's firmware version"),
+    "fn.serial": N_("the fiscal drive's serial number"),
+    "fn.expires_at": N_("when the fiscal drive's key expires"),
+    "fn.memory_used_pct": N_("how full the fiscal drive's memory is, per cent"),
+    "fn.warnings": N_("the fiscal drive's warning flags"),
+    "ofd.name": N_("the fiscal data operator"),
+    "ofd.unsent_count": N_("documents not yet sent to the OFD"),
+    "ofd.first_unsent_at": N_("when the oldest unsent document was made"),
+    "ofd.contract_end": N_("when the OFD contract ends"),
+    "ofd.network_error": N_("the last OFD exchange error"),
+    "shift.opened_at": N_("when the open shift was opened"),
+    "utm.version": N_("the UTM's version"),
+    "utm.rsa_expires_at": N_("when the UTM's RSA key expires"),
+    "utm.gost_expires_at": N_("when the qualified (GOST) signature expires"),
+    "lm.version": N_("the Chestny Znak local module's version"),
+    "lm.last_sync_at": N_("the local module's last synchronisation"),
+    "disk.free_pct": N_("free disk space on the POS computer, per cent"),
+    "agent.last_seen_at": N_("the monitoring agent's last report"),
+    "payment.terminal_model": N_("the payment terminal's model"),
+    "payment.terminal_id": N_("the payment terminal's TID"),
 }
 """Ticket data a card may show (``inputs``), check or attach to an escalation."""
 

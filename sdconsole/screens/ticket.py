@@ -59,10 +59,11 @@ class TicketScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", N_("Back"), id="ticket.back"),
         Binding("t", "take", N_("Take"), id="ticket.take"),
+        Binding("d", "card", N_("Card"), id="ticket.card"),
         Binding("r", "reply", N_("Reply"), id="ticket.reply"),
         Binding("n", "note", N_("Note"), id="ticket.note"),
         Binding("a", "assign", N_("Assign"), id="ticket.assign"),
-        Binding("s", "status", N_("Status"), id="ticket.status"),
+        Binding("s", "status", N_("Status"), id="ticket.status", show=False),
         Binding("e", "escalate", N_("Escalate"), id="ticket.escalate"),
         Binding("x", "resolve", N_("Resolve"), id="ticket.resolve"),
         Binding("p", "priority", N_("Priority"), id="ticket.priority", show=False),
@@ -593,6 +594,15 @@ class TicketScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))
+
+    def action_card(self) -> None:
+        from sdconsole.screens.card import CardScreen
+
+        self.app.push_screen(CardScreen(self.ticket_id))
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self._load()
 
 
 LINK_LABELS = {
