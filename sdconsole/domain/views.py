@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -165,6 +165,49 @@ class SlaTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceView:
+    """The ticket's cash register as the device panel shows it."""
+
+    id: int
+    model: str
+    serial: str
+    reg_number: str
+    firmware: str
+    fn_serial: str
+    fn_valid_until: date | None
+    fn_memory_used_pct: float | None
+    ofd_name: str
+    health_state: str | None
+    health_at: datetime | None
+
+    def fn_days_left(self, today: date) -> int | None:
+        """Days until the fiscal drive's keys expire (negative: expired), None if unknown."""
+        return None if self.fn_valid_until is None else (self.fn_valid_until - today).days
+
+
+@dataclass(frozen=True, slots=True)
+class FileView:
+    """An attachment of the ticket's thread."""
+
+    id: int
+    message_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One line of a ticket's checklist."""
+
+    text: str
+    done: bool = False
+    by: str = ""
+    """Who ticked it (empty while open)."""
+
+
+@dataclass(frozen=True, slots=True)
 class TicketView:
     """A ticket with everything the ticket screen and `ticket show` print."""
 
@@ -200,6 +243,9 @@ class TicketView:
     messages: tuple[MessageView, ...] = ()
     events: tuple[EventView, ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    device_info: DeviceView | None = None
+    files: tuple[FileView, ...] = ()
+    checklist: tuple[CheckItem, ...] = ()
 
     @property
     def number(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rich.console import Group
@@ -34,6 +35,7 @@ from sdconsole.domain.model import (
     SupportLine,
     ticket_number,
 )
+from sdconsole.domain.text import safe_filename
 from sdconsole.domain.views import TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
@@ -71,6 +73,8 @@ class TicketScreen(Screen[None]):
         Binding("l", "log_time", N_("Log time"), id="ticket.log_time", show=False),
         Binding("o", "reopen", N_("Reopen"), id="ticket.reopen", show=False),
         Binding("k", "link", N_("Link to a ticket"), id="ticket.link", show=False),
+        Binding("i", "checklist", N_("Checklist"), id="ticket.checklist", show=False),
+        Binding("w", "save_file", N_("Save an attachment"), id="ticket.save_file", show=False),
         Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
         Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
         Binding("question_mark", "help", N_("Help"), id="ticket.help"),
@@ -85,6 +89,8 @@ class TicketScreen(Screen[None]):
         .message.-note { border-left: thick $warning; background: $warning 10%; }
         .message.-auto { color: $text-muted; }
         #ticket-history { margin-top: 1; color: $text-muted; }
+        #ticket-device { margin-top: 1; padding: 0 1; border-left: thick $secondary; }
+        #ticket-checklist { margin-top: 1; }
     }
     """
 
@@ -154,6 +160,10 @@ class TicketScreen(Screen[None]):
                 content.append(f"\n📎 {name}", style="dim")
             classes = f"message -{entry.kind.value}" + (" -auto" if entry.is_auto else "")
             widgets.append(Static(content, classes=classes))
+        if view.device_info is not None:
+            widgets.insert(0, Static(self._device_panel(view), id="ticket-device"))
+        if view.checklist:
+            widgets.append(Static(self._checklist(view), id="ticket-checklist"))
         zone = view.site_timezone
         history = Text()
         history.append(_("History"), style="bold")
@@ -162,6 +172,56 @@ class TicketScreen(Screen[None]):
             history.append_text(line)
         widgets.append(Static(history, id="ticket-history"))
         await body.mount_all(widgets)
+
+    def _device_panel(self, view: TicketView) -> Text:
+        device = view.device_info
+        assert device is not None
+        today = self.app.clock.now().date()  # type: ignore[attr-defined]
+        out = Text(_("Device") + ": ", style="bold")
+        out.append(
+            " ".join(x for x in (device.model, device.serial and f"ЗН {device.serial}") if x)
+        )
+        if device.reg_number:
+            out.append(f" · РН {device.reg_number}")
+        if device.firmware:
+            out.append(" · " + _("firmware {version}").format(version=device.firmware))
+        out.append("\n")
+        if device.fn_serial:
+            out.append(f"ФН {device.fn_serial}")
+        days = device.fn_days_left(today)
+        if days is not None:
+            style = "bold red" if days < 0 else "bold yellow" if days <= 30 else ""
+            until = device.fn_valid_until.strftime("%d.%m.%Y") if device.fn_valid_until else ""
+            left = (
+                _("expired {n} days ago").format(n=-days)
+                if days < 0
+                else _("{n} days left").format(n=days)
+            )
+            out.append(" · " + _("keys valid until {date}").format(date=until) + " (")
+            out.append(left, style=style)
+            out.append(")")
+        if device.fn_memory_used_pct is not None:
+            out.append(" · " + _("memory {pct:.0f} % used").format(pct=device.fn_memory_used_pct))
+        if device.ofd_name:
+            out.append(f" · ОФД {device.ofd_name}")
+        if device.health_state:
+            state_style = {"ok": "green", "warning": "yellow", "critical": "bold red"}.get(
+                device.health_state, ""
+            )
+            out.append(" · " + _("health") + ": ")
+            out.append(device.health_state, style=state_style)
+            if device.health_at is not None:
+                out.append(" " + _when(device.health_at, view.site_timezone), style="dim")
+        return out
+
+    def _checklist(self, view: TicketView) -> Text:
+        out = Text(_("Checklist"), style="bold")
+        for number, item in enumerate(view.checklist, start=1):
+            out.append(f"\n{number}. " + ("☑ " if item.done else "☐ "))
+            out.append(item.text, style="dim" if item.done else "")
+            if item.done and item.by:
+                out.append(f"  ({item.by})", style="dim")
+        return out
 
     def _header(self, view: TicketView) -> Group:
         grid = Table.grid(padding=(0, 2), expand=True)
@@ -595,6 +655,75 @@ class TicketScreen(Screen[None]):
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self))
 
+    def action_checklist(self) -> None:
+        items = self.view.checklist if self.view else ()
+        options = tuple(
+            (f"{n}. {'☑' if item.done else '☐'} {item.text}", str(n - 1))
+            for n, item in enumerate(items, start=1)
+        )
+
+        def change(values: dict[str, str]) -> None:
+            if values["add"]:
+                self._act(
+                    lambda v: self._service.add_check(
+                        self.ticket_id, values["add"], actor=self._actor, expected_version=v
+                    ),
+                    _("Added to the checklist."),
+                )
+            elif values["toggle"]:
+                index = int(values["toggle"])
+                self._act(
+                    lambda v: self._service.toggle_check(
+                        self.ticket_id, index, actor=self._actor, expected_version=v
+                    ),
+                    _("Checklist updated."),
+                )
+
+        self._ask(
+            _("Checklist"),
+            [
+                Field("toggle", _("Tick or untick"), "select", options),
+                Field("add", _("Or add an item")),
+            ],
+            change,
+        )
+
+    def action_save_file(self) -> None:
+        files = self.view.files if self.view else ()
+        if not files:
+            self.notify(_("This ticket has no attachments."))
+            return
+        downloads = Path.home() / "Downloads"
+        folder = downloads if downloads.is_dir() else Path.cwd()
+        options = tuple(
+            (f"{file.filename} · {_size(file.size)}", str(index))
+            for index, file in enumerate(files)
+        )
+
+        def save(values: dict[str, str]) -> None:
+            file = files[int(values["file"])]
+            target_dir = Path(values["folder"]).expanduser()
+            try:
+                data = self.app.store.blobs.get(file.sha256)  # type: ignore[attr-defined]
+                target = _free_path(target_dir, safe_filename(file.filename))
+                target.write_bytes(data)
+            except OSError as error:
+                self.notify(
+                    _("Could not save the file: {error}").format(error=error), severity="error"
+                )
+                return
+            self.notify(_("Saved {path}.").format(path=target))
+
+        self._ask(
+            _("Save an attachment"),
+            [
+                Field("file", _("File"), "select", options, "0", True),
+                Field("folder", _("Folder"), value=str(folder), required=True),
+            ],
+            save,
+            submit=_("Save"),
+        )
+
     def action_card(self) -> None:
         from sdconsole.screens.card import CardScreen
 
@@ -610,6 +739,26 @@ LINK_LABELS = {
     LinkKind.DUPLICATE: N_("duplicate of"),
     LinkKind.PARENT: N_("part of (parent)"),
 }
+
+
+def _size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size} {unit}"
+        size //= 1024
+    return f"{size} GB"
+
+
+def _free_path(folder: Path, name: str) -> Path:
+    """`folder/name`, or `name (2)`, `name (3)`… when taken: saving never overwrites a file."""
+    target = folder / name
+    stem, suffix = target.stem, target.suffix
+    for number in range(2, 1000):
+        if not target.exists():
+            return target
+        target = folder / f"{stem} ({number}){suffix}"
+    raise OSError(f"too many files named {name} in {folder}")
+
 
 RESOLUTION_SUGGESTIONS = (
     "consulted",

@@ -58,6 +58,10 @@ RESOLUTION_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MAX_LOGGED_MINUTES = 24 * 60
 
 
+MAX_CHECKS = 50
+MAX_CHECK_TEXT = 300
+
+
 class TicketService:
     """Use cases on existing tickets. Stateless apart from the store and the clock."""
 
@@ -556,6 +560,48 @@ class TicketService:
             )
             assert entry.id is not None
             return entry.id
+
+    # -- checklist ---------------------------------------------------------------------------
+
+    def add_check(
+        self, ticket_id: int, text: str, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Add an open item to the ticket's checklist; returns the new version."""
+        item = " ".join(clean_body(text).split())
+        if not item:
+            raise InvalidInput(N_("A checklist item needs text."))
+        if len(item) > MAX_CHECK_TEXT:
+            raise InvalidInput(N_("A checklist item is at most {n} characters."), n=MAX_CHECK_TEXT)
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            if len(ticket.checklist) >= MAX_CHECKS:
+                raise InvalidInput(N_("A checklist holds at most {n} items."), n=MAX_CHECKS)
+            ticket.checklist = [*ticket.checklist, {"text": item, "done": False}]
+            self._event(
+                session, ticket, actor, EventKind.FIELD, after=f"+ {item}", field="checklist"
+            )
+        return ticket.version
+
+    def toggle_check(
+        self, ticket_id: int, index: int, *, actor: Actor, expected_version: int | None = None
+    ) -> int:
+        """Tick an open item (or open a ticked one again); returns the new version."""
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            items = [dict(item) for item in ticket.checklist]
+            if not 0 <= index < len(items):
+                raise NotFound(N_("The checklist has no item {n}."), n=index + 1)
+            done = not items[index].get("done")
+            items[index].update(done=done, by=actor.login if done else "")
+            ticket.checklist = items
+            mark = "☑" if done else "☐"
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.FIELD,
+                after=f"{mark} {items[index].get('text', '')}",
+                field="checklist",
+            )
+        return ticket.version
 
     def link(
         self, ticket_id: int, other_id: int, kind: LinkKind = LinkKind.RELATED, *, actor: Actor

@@ -27,8 +27,11 @@ from sdconsole.domain.model import (
 )
 from sdconsole.domain.sla import DEFAULT_TARGETS, AlertLevel, SlaClock, Targets, alert_bit
 from sdconsole.domain.views import (
+    CheckItem,
+    DeviceView,
     EngineerLoad,
     EventView,
+    FileView,
     Jump,
     JumpKind,
     MessageView,
@@ -365,13 +368,24 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
         .all()
     )
     files: dict[int, list[str]] = {}
+    file_views: list[FileView] = []
     if messages:
-        for message_id, filename in session.execute(
-            select(Attachment.message_id, Attachment.filename).where(
-                Attachment.message_id.in_([m.id for m in messages])
+        for attachment in session.execute(
+            select(Attachment)
+            .where(Attachment.message_id.in_([m.id for m in messages]))
+            .order_by(Attachment.id)
+        ).scalars():
+            files.setdefault(attachment.message_id, []).append(attachment.filename)
+            file_views.append(
+                FileView(
+                    id=attachment.id or 0,
+                    message_id=attachment.message_id,
+                    filename=attachment.filename,
+                    content_type=attachment.content_type,
+                    size=attachment.size,
+                    sha256=attachment.sha256,
+                )
             )
-        ):
-            files.setdefault(message_id, []).append(filename)
     events = (
         session.execute(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.id))
         .scalars()
@@ -417,6 +431,13 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
         merged_into_id=ticket.merged_into_id,
         version=ticket.version,
         tags=tuple(ticket.tags),
+        device_info=_device_view(device),
+        files=tuple(file_views),
+        checklist=tuple(
+            CheckItem(str(item.get("text", "")), bool(item.get("done")), str(item.get("by", "")))
+            for item in ticket.checklist or ()
+            if isinstance(item, dict)
+        ),
         messages=tuple(
             MessageView(
                 id=m.id or 0,
@@ -442,6 +463,24 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
             )
             for e in events
         ),
+    )
+
+
+def _device_view(device: Device | None) -> DeviceView | None:
+    if device is None or device.id is None:
+        return None
+    return DeviceView(
+        id=device.id,
+        model=device.model or "",
+        serial=device.serial or "",
+        reg_number=device.reg_number or "",
+        firmware=device.firmware or "",
+        fn_serial=device.fn_serial or "",
+        fn_valid_until=device.fn_valid_until,
+        fn_memory_used_pct=device.fn_memory_used_pct,
+        ofd_name=device.ofd_name or "",
+        health_state=device.health_state,
+        health_at=device.health_at,
     )
 
 

@@ -334,3 +334,31 @@ def test_engineer_actions_need_an_engineer(tickets: TicketService, ticket_id: in
 def test_unknown_ticket(tickets: TicketService, engineer: Actor) -> None:
     with pytest.raises(NotFound, match="SD-009999"):
         tickets.take(9999, actor=engineer)
+
+
+def test_checklist_items_are_added_and_ticked_with_who(
+    store: Store, clock: FixedClock, ticket_id: int
+) -> None:
+    actor = add_engineer(store, "checker")
+    service = TicketService(store, clock)
+    service.add_check(ticket_id, "  Проверить   бумагу ", actor=actor)
+    version = service.add_check(ticket_id, "Снять фото", actor=actor)
+    service.toggle_check(ticket_id, 1, actor=actor, expected_version=version)
+    with pytest.raises(Conflict):
+        service.toggle_check(ticket_id, 0, actor=actor, expected_version=version)  # stale
+    with pytest.raises(NotFound):
+        service.toggle_check(ticket_id, 5, actor=actor)
+    with pytest.raises(InvalidInput):
+        service.add_check(ticket_id, "   ", actor=actor)
+    with store.reader() as session:
+        view = repositories.ticket_view(session=session, ticket_id=ticket_id)
+    assert view is not None
+    assert [(i.text, i.done, i.by) for i in view.checklist] == [
+        ("Проверить бумагу", False, ""),
+        ("Снять фото", True, "checker"),
+    ]
+    assert [e.after for e in view.events if e.kind == "field"] == [
+        "+ Проверить бумагу",
+        "+ Снять фото",
+        "☑ Снять фото",
+    ]
