@@ -316,3 +316,85 @@ class EngineerLoad:
     lines: tuple[int, ...]
     teams: tuple[str, ...]
     on_duty: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClientNode:
+    """A node of the client tree as the contract screen lists it."""
+
+    id: int
+    parent_id: int | None
+    kind: str
+    """``chain``, ``entity`` or ``site``."""
+    name: str
+    inn: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """One priority's targets in a plan, with the calendar they run on."""
+
+    priority: Priority
+    registration_minutes: int
+    response_minutes: int
+    resolution_minutes: int
+    calendar: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContractView:
+    """A contract as the contract screen shows it."""
+
+    id: int
+    number: str
+    kind: str
+    holder: str
+    """The client the contract is with (it may be an ancestor of the node looked at)."""
+    valid_from: date
+    valid_to: date | None
+    plan: str
+    plan_warning_pct: int
+    targets: tuple[TargetView, ...]
+    categories: tuple[str, ...]
+    hours_per_month: float | None
+    minutes_this_month: int
+    """Billable minutes logged this calendar month (UTC) on the contract's tickets."""
+    successor: str | None
+    """The number of the contract that takes over when this one ends, if any."""
+    is_active: bool
+
+    def days_left(self, today: date) -> int | None:
+        return None if self.valid_to is None else (self.valid_to - today).days
+
+    def in_force(self, today: date) -> bool:
+        return (
+            self.is_active
+            and self.valid_from <= today
+            and (self.valid_to is None or today <= self.valid_to)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    name: str
+    position: str
+    email: str
+    phone: str
+    telegram: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCard:
+    """Everything the contract screen shows for one node of the client tree."""
+
+    node: ClientNode
+    path: tuple[str, ...]
+    """Names from the chain down to this node."""
+    address: str
+    timezone: str
+    manager: str
+    contracts: tuple[ContractView, ...]
+    contacts: tuple[ContactView, ...]
+    devices: tuple[DeviceView, ...]
+    open_tickets: int

@@ -55,6 +55,7 @@ class QueueScreen(Screen[None]):
         Binding("4", "show_view('line4')", N_("Line 4"), id="queue.line4", show=False),
         Binding("x", "clear_filter", N_("Clear filter"), id="queue.clear", show=False),
         Binding("delete", "delete_view", N_("Delete saved view"), id="queue.delete", show=False),
+        Binding("c", "contracts", N_("Clients"), id="queue.contracts"),
         Binding("r", "reload", N_("Refresh"), id="queue.refresh"),
         Binding("question_mark", "help", N_("Help"), id="queue.help"),
     ]
@@ -380,6 +381,11 @@ class QueueScreen(Screen[None]):
         if self.view.key == view.key:
             self._switch(builtin_views(self.actor)[0])
         self._refresh_views()
+
+    def action_contracts(self) -> None:
+        from sdconsole.screens.contracts import ContractScreen
+
+        self.app.push_screen(ContractScreen())
 
     def action_help(self) -> None:
         from sdconsole.screens.dialogs import HelpScreen

@@ -72,6 +72,13 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # SQLite's own lower() folds ASCII only, so ILIKE would miss «Магазин» for «магазин»;
+    # Python's folds every script (used by look-ups on small tables, never by the queue).
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_on_begin(connection: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, text, tuple_
@@ -28,6 +28,10 @@ from sdconsole.domain.model import (
 from sdconsole.domain.sla import DEFAULT_TARGETS, AlertLevel, SlaClock, Targets, alert_bit
 from sdconsole.domain.views import (
     CheckItem,
+    ClientCard,
+    ClientNode,
+    ContactView,
+    ContractView,
     DeviceView,
     EngineerLoad,
     EventView,
@@ -38,6 +42,7 @@ from sdconsole.domain.views import (
     QueueFilter,
     QueueRow,
     SlaTerms,
+    TargetView,
     TicketView,
 )
 from sdconsole.storage import search
@@ -56,6 +61,7 @@ from sdconsole.storage.tables import (
     SlaPlan,
     SlaTarget,
     Ticket,
+    TimeEntry,
 )
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -696,3 +702,166 @@ def engineer_loads(*, session: Session) -> list[EngineerLoad]:
         for engineer in session.execute(select(Engineer).where(Engineer.is_active)).scalars()
     ]
     return sorted(loads, key=lambda load: (not load.on_duty, load.open_tickets, load.login))
+
+
+def client_nodes(*, session: Session, search: str = "", limit: int = 5_000) -> list[ClientNode]:
+    """The client tree's nodes, by name; with `search`, the matches (name, ИНН, code) and their
+    ancestors, so each match shows in its place."""
+    columns = (
+        Client.id,
+        Client.parent_id,
+        Client.kind,
+        Client.name,
+        Client.inn,
+        Client.external_id,
+    )
+    stmt = select(*columns).where(Client.is_active).order_by(Client.name).limit(limit)
+    words = search.strip()
+    if words:
+        like = f"%{_escape_like(words)}%"
+        stmt = stmt.where(
+            or_(
+                Client.name.ilike(like, escape="\\"),
+                Client.inn.like(f"{_escape_like(words)}%", escape="\\"),
+                Client.external_id == words,
+            )
+        )
+    rows = {row[0]: row for row in session.execute(stmt)}
+    missing = {row[1] for row in rows.values() if row[1] is not None} - set(rows)
+    for _depth in range(5):  # the tree is three levels deep; ancestors of the matches
+        if not missing:
+            break
+        for row in session.execute(select(*columns).where(Client.id.in_(missing))):
+            rows[row[0]] = row
+        missing = {row[1] for row in rows.values() if row[1] is not None} - set(rows)
+    return [
+        ClientNode(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "")
+        for r in sorted(rows.values(), key=lambda r: (r[3].lower(), r[0]))
+    ]
+
+
+def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCard | None:
+    """A client node with its contracts (its own and its ancestors'), contacts and devices."""
+    client = session.get(Client, client_id)
+    if client is None or client.id is None:
+        return None
+    chain = client_chain(session=session, client_id=client_id)  # the node up to the chain
+    holders = {c.id: c.name for c in chain}
+    contracts = (
+        session.execute(
+            select(Contract)
+            .where(Contract.client_id.in_(list(holders)))
+            .order_by(Contract.valid_from, Contract.id)
+        )
+        .scalars()
+        .all()
+    )
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    used: dict[int, int] = dict(
+        session.execute(
+            select(Ticket.contract_id, func.sum(TimeEntry.minutes))
+            .join(TimeEntry, TimeEntry.ticket_id == Ticket.id)
+            .where(
+                Ticket.contract_id.in_([c.id for c in contracts]),
+                TimeEntry.billable,
+                TimeEntry.spent_at >= month_start,
+            )
+            .group_by(Ticket.contract_id)
+        ).all()
+    )
+    views = []
+    for contract in contracts:
+        assert contract.id is not None
+        plan = session.get(SlaPlan, contract.sla_plan_id)
+        successor = next(
+            (
+                other.number
+                for other in contracts
+                if other.id != contract.id
+                and contract.valid_to is not None
+                and other.client_id == contract.client_id
+                and other.valid_from > contract.valid_from
+                and other.valid_from <= contract.valid_to + timedelta(days=1)
+            ),
+            None,
+        )
+        views.append(
+            ContractView(
+                id=contract.id,
+                number=contract.number,
+                kind=contract.kind,
+                holder=holders.get(contract.client_id, ""),
+                valid_from=contract.valid_from,
+                valid_to=contract.valid_to,
+                plan=f"{plan.code} · {plan.name}" if plan else "",
+                plan_warning_pct=plan.warning_pct if plan else 80,
+                targets=_targets(session, plan) if plan else (),
+                categories=tuple(contract.categories or ()),
+                hours_per_month=(
+                    float(contract.hours_per_month)
+                    if contract.hours_per_month is not None
+                    else None
+                ),
+                minutes_this_month=int(used.get(contract.id) or 0),
+                successor=successor,
+                is_active=contract.is_active,
+            )
+        )
+    sites = [client.id]
+    level = [client.id]
+    for _depth in range(3):
+        level = list(
+            session.execute(select(Client.id).where(Client.parent_id.in_(level))).scalars()
+        )
+        sites += level
+    contacts = session.execute(
+        select(Contact)
+        .where(Contact.client_id == client.id, Contact.is_active)
+        .order_by(Contact.name)
+    ).scalars()
+    devices = session.execute(
+        select(Device)
+        .where(Device.site_id.in_(sites), Device.is_active)
+        .order_by(Device.fn_valid_until.is_(None), Device.fn_valid_until, Device.id)
+        .limit(500)
+    ).scalars()
+    manager = session.get(Engineer, client.manager_id) if client.manager_id else None
+    open_count = count_queue(session=session, queue=QueueFilter(client_id=client.id))
+    return ClientCard(
+        node=ClientNode(
+            client.id,
+            client.parent_id,
+            client.kind,
+            client.name,
+            client.inn or "",
+            client.external_id or "",
+        ),
+        path=tuple(c.name for c in reversed(chain)),
+        address=client.address or "",
+        timezone=client.timezone or "",
+        manager=f"{manager.name} ({manager.login})" if manager else "",
+        contracts=tuple(views),
+        contacts=tuple(
+            ContactView(c.name, c.position or "", c.email or "", c.phone or "", c.telegram_id or "")
+            for c in contacts
+        ),
+        devices=tuple(v for v in (_device_view(d) for d in devices) if v is not None),
+        open_tickets=open_count,
+    )
+
+
+def _targets(session: Session, plan: SlaPlan) -> tuple[TargetView, ...]:
+    calendars = {c.id: c.name for c in session.execute(select(BusinessCalendar)).scalars()}
+    rows = session.execute(
+        select(SlaTarget).where(SlaTarget.plan_id == plan.id).order_by(SlaTarget.priority)
+    ).scalars()
+    return tuple(
+        TargetView(
+            Priority(row.priority),
+            row.registration_minutes,
+            row.response_minutes,
+            row.resolution_minutes,
+            calendars.get(row.calendar_id or plan.calendar_id, ""),
+        )
+        for row in rows
+    )
