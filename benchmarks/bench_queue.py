@@ -53,7 +53,7 @@ TARGET_MS = 150.0
 
 OPEN_SQL = "status IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STATUSES) + ")"
 
-CASE_ORDER = ("all", "engineer", "line", "client", "unassigned")
+CASE_ORDER = ("all", "engineer", "line", "client", "unassigned", "search", "search2")
 
 
 @dataclass
@@ -119,6 +119,8 @@ def pick_filters(
             QueueFilter(client_id=client_id),
         ),
         "unassigned": ("unassigned", QueueFilter(unassigned=True)),
+        "search": ("search «егаис» (a common word)", QueueFilter(search="егаис")),
+        "search2": ("search «vpn офиса» (two words)", QueueFilter(search="vpn офиса")),
     }
 
 

@@ -19,6 +19,7 @@ from sdconsole.domain.model import SYSTEM, Actor
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreChanged
 from sdconsole.screens.queue import QueueScreen
+from sdconsole.screens.wall import WallScreen
 from sdconsole.storage import Store
 from sdconsole.storage.notify import ChangeWatcher
 
@@ -28,7 +29,7 @@ class SdConsoleApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "sdconsole"
-    MODES = {"queue": QueueScreen}
+    MODES = {"queue": QueueScreen, "wall": WallScreen}
     COMMANDS = App.COMMANDS | {JumpProvider}
     DEFAULT_MODE = "queue"
     BINDINGS = [

@@ -37,6 +37,12 @@ app.add_typer(classifier_cli.app, name="classifier")
 app.command("demo")(demo_cli.demo)
 
 
+@app.command("wall")
+def wall(ctx: typer.Context) -> None:
+    """The wall monitor: unassigned and breached tickets, deadlines, workers (read-only)."""
+    open_tui(ctx, mode="wall")
+
+
 @app.callback(invoke_without_command=True)
 @handle_errors
 def main(

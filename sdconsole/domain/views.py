@@ -19,6 +19,8 @@ class QueueFilter:
     assignee_id: int | None = None
     unassigned: bool = False
     line: int | None = None
+    lines: tuple[int, ...] = ()
+    """Any of these support lines (an engineer's own)."""
     client_id: int | None = None
     """The client, or any site or entity under it."""
     teams: tuple[str, ...] = ()
@@ -59,6 +61,8 @@ class QueueFilter:
             value = data[name]
             if name == "teams":
                 value = tuple(str(v) for v in value)
+            elif name == "lines":
+                value = tuple(int(v) for v in value)
             elif name == "priority":
                 value = Priority(int(value))
             elif name == "channel":
@@ -270,6 +274,8 @@ def builtin_views(actor: Actor) -> list[QueueView]:
     views = [QueueView("all", _("All open"), QueueFilter())]
     if actor.engineer_id is not None:
         views.append(QueueView("mine", _("Mine"), QueueFilter(assignee_id=actor.engineer_id)))
+    if actor.lines:
+        views.append(QueueView("myline", _("My line"), QueueFilter(lines=actor.lines)))
     if actor.teams:
         views.append(QueueView("team", _("My team"), QueueFilter(teams=actor.teams)))
     views += [
@@ -398,3 +404,53 @@ class ClientCard:
     contacts: tuple[ContactView, ...]
     devices: tuple[DeviceView, ...]
     open_tickets: int
+
+
+class WorkerHealth(StrEnum):
+    """Whether a background worker is doing its job, as the wall shows it."""
+
+    ALIVE = "alive"
+    FAILING = "failing"
+    """It beats, but its last pass failed."""
+    LATE = "late"
+    DOWN = "down"
+
+
+LATE_AFTER = 2.0
+DOWN_AFTER = 5.0
+"""A worker is late after this many of its intervals without a beat (plus a minute's grace),
+and down after that many."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    name: str
+    host: str
+    beat_at: datetime
+    interval_seconds: float
+    last_error: str | None
+    handled: int
+
+    def health(self, now: datetime) -> WorkerHealth:
+        silent = (now - self.beat_at).total_seconds() - 60.0
+        if silent > DOWN_AFTER * self.interval_seconds:
+            return WorkerHealth.DOWN
+        if silent > LATE_AFTER * self.interval_seconds:
+            return WorkerHealth.LATE
+        return WorkerHealth.FAILING if self.last_error else WorkerHealth.ALIVE
+
+
+@dataclass(frozen=True, slots=True)
+class WallSummary:
+    """What the night shift sees on the wall."""
+
+    unassigned: int
+    breached: int
+    due_soon: int
+    """Running clocks that run out within the hour."""
+    waiting: int
+    monitoring: int
+    """Open tickets raised by monitoring."""
+    dead_letters: int
+    nearest: tuple[QueueRow, ...]
+    workers: tuple[WorkerView, ...]

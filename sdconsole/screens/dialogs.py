@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
@@ -363,3 +363,31 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class TextViewer(ModalScreen[None]):
+    """A text shown as it is (no markup, no control sequences), scrollable; Escape closes."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS
+        + """
+    TextViewer .dialog { width: 90%; height: 90%; }
+    TextViewer VerticalScroll { height: 1fr; }
+    """
+    )
+    BINDINGS = [Binding("escape,q", "close", N_("Close"), id="viewer.close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self._title, classes="title", markup=False)
+            with VerticalScroll():
+                yield Static(Text(self._text), id="viewer-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -44,6 +44,7 @@ class QueueScreen(Screen[None]):
         Binding("a", "show_view('all')", N_("All open"), id="queue.all", show=False),
         Binding("m", "show_view('mine')", N_("Mine"), id="queue.mine"),
         Binding("t", "show_view('team')", N_("My team"), id="queue.team", show=False),
+        Binding("l", "show_view('myline')", N_("My line"), id="queue.myline", show=False),
         Binding(
             "u", "show_view('unassigned')", N_("Unassigned"), id="queue.unassigned", show=False
         ),

@@ -35,13 +35,13 @@ from sdconsole.domain.model import (
     SupportLine,
     ticket_number,
 )
-from sdconsole.domain.text import safe_filename
+from sdconsole.domain.text import safe_filename, strip_control
 from sdconsole.domain.views import TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
 from sdconsole.reports.history import history_lines
 from sdconsole.reports.ticket import mark_breach, sla_summary
-from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen
+from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen, TextViewer
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import repositories
 
@@ -75,6 +75,7 @@ class TicketScreen(Screen[None]):
         Binding("k", "link", N_("Link to a ticket"), id="ticket.link", show=False),
         Binding("i", "checklist", N_("Checklist"), id="ticket.checklist", show=False),
         Binding("w", "save_file", N_("Save an attachment"), id="ticket.save_file", show=False),
+        Binding("v", "view_file", N_("View an attachment"), id="ticket.view_file", show=False),
         Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
         Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
         Binding("question_mark", "help", N_("Help"), id="ticket.help"),
@@ -688,6 +689,36 @@ class TicketScreen(Screen[None]):
             change,
         )
 
+    def action_view_file(self) -> None:
+        files = self.view.files if self.view else ()
+        if not files:
+            self.notify(_("This ticket has no attachments."))
+            return
+        options = tuple(
+            (f"{file.filename} · {file.content_type} · {_size(file.size)}", str(index))
+            for index, file in enumerate(files)
+        )
+
+        def show(values: dict[str, str]) -> None:
+            file = files[int(values["file"])]
+            text = _readable(file.content_type, file.size, self.app.store.blobs.get, file.sha256)  # type: ignore[attr-defined]
+            if text is None:
+                self.notify(
+                    _("{name} is not text ({type}); save it with w and open it there.").format(
+                        name=file.filename, type=file.content_type
+                    ),
+                    severity="warning",
+                )
+                return
+            self.app.push_screen(TextViewer(file.filename, text))
+
+        self._ask(
+            _("View an attachment"),
+            [Field("file", _("File"), "select", options, "0", True)],
+            show,
+            submit=_("View"),
+        )
+
     def action_save_file(self) -> None:
         files = self.view.files if self.view else ()
         if not files:
@@ -739,6 +770,30 @@ LINK_LABELS = {
     LinkKind.DUPLICATE: N_("duplicate of"),
     LinkKind.PARENT: N_("part of (parent)"),
 }
+
+
+VIEWABLE_BYTES = 512 * 1024
+"""Larger attachments are saved, not shown."""
+
+
+def _readable(
+    content_type: str, size: int, read: Callable[[str], bytes], sha256: str
+) -> str | None:
+    """The attachment as safe text, or None when it is not text (or too big to show)."""
+    textual_type = content_type.startswith("text/") or content_type in (
+        "application/json",
+        "application/xml",
+        "message/rfc822",
+    )
+    if not textual_type or size > VIEWABLE_BYTES:
+        return None
+    data = read(sha256)
+    for encoding in ("utf-8", "cp1251"):
+        try:
+            return strip_control(data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _size(size: int) -> str:

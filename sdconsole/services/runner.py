@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sdconsole.domain.clock import Clock
 from sdconsole.services import sla as sla_service
+from sdconsole.services.heartbeat import beat
 from sdconsole.storage import Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def run_jobs(
         Items handled per job, over the whole run.
     """
     handled = dict.fromkeys((job.name for job in jobs), 0)
+    started = clock.now()
     next_run = dict.fromkeys((job.name for job in jobs), 0.0)
     while not stop.is_set():
         for job in jobs:
@@ -60,9 +62,18 @@ def run_jobs(
             next_run[job.name] = time.monotonic() + job.interval
             try:
                 count = job.run(store, clock)
-            except Exception:  # noqa: BLE001 - one failing pass must not stop the others
+            except Exception as error:  # noqa: BLE001 - one failing pass must not stop the others
                 log.exception("job %s failed; it runs again in %.0f s", job.name, job.interval)
+                beat(
+                    store,
+                    clock,
+                    job.name,
+                    interval=job.interval,
+                    started_at=started,
+                    error=repr(error),
+                )
                 continue
+            beat(store, clock, job.name, interval=job.interval, started_at=started, handled=count)
             handled[job.name] += count
             if count:
                 log.info("job %s handled %d", job.name, count)

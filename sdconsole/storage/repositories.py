@@ -25,7 +25,14 @@ from sdconsole.domain.model import (
     Status,
     ticket_number,
 )
-from sdconsole.domain.sla import DEFAULT_TARGETS, AlertLevel, SlaClock, Targets, alert_bit
+from sdconsole.domain.sla import (
+    DEFAULT_TARGETS,
+    PAUSED_DUE,
+    AlertLevel,
+    SlaClock,
+    Targets,
+    alert_bit,
+)
 from sdconsole.domain.views import (
     CheckItem,
     ClientCard,
@@ -44,6 +51,8 @@ from sdconsole.domain.views import (
     SlaTerms,
     TargetView,
     TicketView,
+    WallSummary,
+    WorkerView,
 )
 from sdconsole.storage import search
 from sdconsole.storage.tables import (
@@ -54,6 +63,7 @@ from sdconsole.storage.tables import (
     Client,
     Contact,
     Contract,
+    DeadLetter,
     Device,
     Engineer,
     Event,
@@ -62,6 +72,7 @@ from sdconsole.storage.tables import (
     SlaTarget,
     Ticket,
     TimeEntry,
+    WorkerBeat,
 )
 
 _OPEN = [s.value for s in OPEN_STATUSES]
@@ -115,6 +126,8 @@ def _queue_conditions(queue: QueueFilter, scope: QueueScope | None = None) -> li
         conditions.append(t.assignee_id.is_(None))
     if queue.line is not None:
         conditions.append(t.line == queue.line)
+    if queue.lines:
+        conditions.append(t.line.in_(queue.lines))
     if queue.client_id is not None:
         if scope.client_ids is None and not scope.site_ids:
             conditions.append(t.client_id == queue.client_id)
@@ -864,4 +877,49 @@ def _targets(session: Session, plan: SlaPlan) -> tuple[TargetView, ...]:
             calendars.get(row.calendar_id or plan.calendar_id, ""),
         )
         for row in rows
+    )
+
+
+SOON = timedelta(hours=1)
+
+
+def wall_summary(*, session: Session, now: datetime, rows: int = 12) -> WallSummary:
+    """The wall monitor's figures, its most urgent running tickets and the workers' beats."""
+    t = Ticket.__table__.c
+
+    def count(*conditions: Any) -> int:
+        stmt = select(func.count()).select_from(Ticket).where(text(OPEN_TICKETS_SQL), *conditions)
+        return int(session.execute(stmt).scalar_one())
+
+    nearest = [
+        row
+        for row in queue_page(session=session, queue=QueueFilter(), limit=rows, now=now)
+        if row.due_at < PAUSED_DUE
+    ]
+    return WallSummary(
+        unassigned=count(t.assignee_id.is_(None)),
+        breached=count_queue(session=session, queue=QueueFilter(breached=True), now=now),
+        due_soon=count(t.due_at > now, t.due_at <= now + SOON),
+        waiting=count(t.status.in_(_WAITING)),
+        monitoring=count(t.channel == ChannelKind.MONITORING.value),
+        dead_letters=int(
+            session.execute(select(func.count()).select_from(DeadLetter)).scalar_one()
+        ),
+        nearest=tuple(nearest),
+        workers=worker_states(session=session),
+    )
+
+
+def worker_states(*, session: Session) -> tuple[WorkerView, ...]:
+    """Every worker that ever beat, by name."""
+    return tuple(
+        WorkerView(
+            name=row.name,
+            host=row.host,
+            beat_at=_aware(row.beat_at),
+            interval_seconds=row.interval_seconds,
+            last_error=row.last_error,
+            handled=row.handled,
+        )
+        for row in session.execute(select(WorkerBeat).order_by(WorkerBeat.name)).scalars()
     )

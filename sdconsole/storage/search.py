@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from sdconsole.storage.tables import Client, Contact, Device, Message, Ticket
@@ -187,3 +187,35 @@ def _flush_documents(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_rollback")
 def _forget(session: OrmSession) -> None:
     session.info.pop(_DIRTY, None)
+
+
+def rebuild_all(session: OrmSession) -> int:
+    """Index every ticket in one set-based statement per backend (what migration 0006 does for
+    the tickets already there): for stores filled by bulk loads. Returns how many."""
+    joins = (
+        "FROM ticket t LEFT JOIN client c ON c.id = t.client_id "
+        "LEFT JOIN client s ON s.id = t.site_id LEFT JOIN contact p ON p.id = t.contact_id "
+        "LEFT JOIN device d ON d.id = t.device_id"
+    )
+    parts = ["t.subject", "c.name", "c.inn", "s.name", "s.inn", "p.name"]
+    parts += ["d.serial", "d.reg_number", "d.fn_serial"]
+    session.execute(text("DELETE FROM ticket_search"))
+    if session.get_bind().dialect.name == "sqlite":
+        joined = " || char(10) || ".join(f"coalesce({part}, '')" for part in parts)
+        session.execute(
+            text(
+                "INSERT INTO ticket_search (rowid, document) SELECT t.id, replace(replace("
+                f"{joined} || char(10) || coalesce((SELECT group_concat(m.body, char(10)) "
+                f"FROM message m WHERE m.ticket_id = t.id), ''), 'ё', 'е'), 'Ё', 'Е') {joins}"
+            )
+        )
+    else:
+        session.execute(
+            text(
+                "INSERT INTO ticket_search (ticket_id, document) SELECT t.id, "
+                f"to_tsvector('russian', translate(concat_ws(E'\\n', {', '.join(parts)}, "
+                "(SELECT string_agg(m.body, E'\\n' ORDER BY m.id) FROM message m "
+                f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')) {joins}"
+            )
+        )
+    return int(session.execute(select(func.count()).select_from(Ticket)).scalar_one())

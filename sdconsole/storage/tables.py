@@ -523,3 +523,20 @@ class SavedView(SQLModel, table=True):
     filter: dict[str, Any] = _json({})
     position: int = 0
     created_at: datetime | None = _ts(nullable=False)
+
+
+class WorkerBeat(SQLModel, table=True):
+    """The last sign of life of a background worker or job (the wall shows who is alive)."""
+
+    __tablename__ = "worker_beat"
+
+    name: str = Field(primary_key=True, max_length=64)
+    host: str = Field(default="", max_length=200)
+    pid: int = 0
+    interval_seconds: float = 60.0
+    """How often the worker beats: the wall judges lateness by it."""
+    started_at: datetime | None = _ts(nullable=False)
+    beat_at: datetime | None = _ts(nullable=False)
+    last_ok_at: datetime | None = _ts()
+    last_error: str | None = Field(default=None, sa_type=Text)
+    handled: int = Field(default=0, sa_type=BigInteger)

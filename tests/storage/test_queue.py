@@ -69,6 +69,7 @@ def expected(store: Store, predicate: object = None) -> list[int]:
         (QueueFilter(client_id=2), lambda t: t.client_id == 2),
         (QueueFilter(teams=("kkt", "egais")), lambda t: t.team in ("kkt", "egais")),
         (QueueFilter(waiting=True), lambda t: t.status.startswith("waiting")),
+        (QueueFilter(lines=(1, 3)), lambda t: t.line in (1, 3)),
         (QueueFilter(priority=Priority.P2), lambda t: t.priority == 2),
         (QueueFilter(channel=ChannelKind.TELEGRAM), lambda t: t.channel == "telegram"),
         (
@@ -300,12 +301,16 @@ def test_category_filter_covers_the_subtree_only(search_store: Store) -> None:
     assert _found(search_store, QueueFilter(category="fnx")) == ["Не печатает чеки"]
 
 
-def test_rebuild_indexes_what_bulk_writes_left_out(search_store: Store) -> None:
+@pytest.mark.parametrize("how", ["rebuild", "rebuild_all"])
+def test_rebuild_indexes_what_bulk_writes_left_out(search_store: Store, how: str) -> None:
     from sdconsole.storage import search
 
     with search_store.transaction() as session:
         session.execute(sa.text("DELETE FROM ticket_search"))
     assert _found(search_store, QueueFilter(search="весы")) == []
     with search_store.transaction() as session:
-        assert search.rebuild(session) == 3
+        assert getattr(search, how)(session) == 3
     assert _found(search_store, QueueFilter(search="весы")) == ["Весы не работают"]
+    assert _found(search_store, QueueFilter(search="ключи исчерпаны")) == [
+        "Заканчивается фискальный накопитель"
+    ]

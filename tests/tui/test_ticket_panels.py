@@ -119,3 +119,43 @@ def test_fn_days_left() -> None:
     device = DeviceView(1, "", "", "", "", "", date(2026, 12, 1), None, "", None, None)
     assert device.fn_days_left(date(2026, 11, 23)) == 8
     assert device.fn_days_left(date(2026, 12, 3)) == -2
+
+
+async def test_text_attachments_are_shown_as_plain_text(
+    app: SdConsoleApp, clock: FixedClock
+) -> None:
+    from sdconsole.screens.dialogs import TextViewer
+
+    store = app.store  # type: ignore[attr-defined]
+    log = "Ошибка 3924 [bold]ФН[/bold] \x1b[31mкрасный\x1b[0m\n".encode("cp1251")
+    result = IntakeService(store, clock, routing=MANUAL).ingest(
+        email(
+            "<log@shop>",
+            clock.now(),
+            subject="Лог кассы",
+            attachments=(
+                InboundAttachment("kkt.log", "text/plain", log),
+                InboundAttachment("photo.png", "image/png", b"\x89PNG"),
+            ),
+        )
+    )
+    assert result.ticket_id is not None
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(TicketScreen(result.ticket_id))
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # the first file: the log
+        await settle(pilot)
+        viewer = app.screen
+        assert isinstance(viewer, TextViewer)
+        shown = str(viewer.query_one("#viewer-text", Static).render())
+        assert "Ошибка 3924 [bold]ФН[/bold]" in shown and "\x1b" not in shown
+        await pilot.press("escape", "v")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-file", Select).value = "1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)  # a picture is not shown as text
