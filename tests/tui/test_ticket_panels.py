@@ -126,7 +126,7 @@ async def test_text_attachments_are_shown_as_plain_text(
 ) -> None:
     from sdconsole.screens.dialogs import TextViewer
 
-    store = app.store  # type: ignore[attr-defined]
+    store = app.store
     log = "Ошибка 3924 [bold]ФН[/bold] \x1b[31mкрасный\x1b[0m\n".encode("cp1251")
     result = IntakeService(store, clock, routing=MANUAL).ingest(
         email(
