@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, literal_column, select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from sdconsole.storage.tables import Client, Contact, Device, Message, Ticket
@@ -71,7 +71,10 @@ def condition(dialect: str, words: str, ticket_id: Any) -> Any:
     if not query_terms(words):
         return text("1 = 1")
     if dialect == "sqlite":
-        return ticket_id.in_(
+        # Unary plus: the queue's index drives (most urgent first) and each of its rows is
+        # checked against the matches; otherwise SQLite walks every match, closed tickets too.
+        driven = literal_column(f"+{ticket_id.table.name}.{ticket_id.name}")
+        return driven.in_(
             select(text("rowid"))
             .select_from(text("ticket_search"))
             .where(text("ticket_search MATCH :fts").bindparams(fts=fts5_query(words)))
