@@ -270,7 +270,9 @@ def explain(store: Store, statement: str, parameters: Any) -> list[str]:
 def read_plan(store: Store, plan: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The ticket indexes a plan uses, what defeats the queue indexes, and what is worth a note."""
     joined = "\n".join(plan)
-    indexes = sorted(set(re.findall(r"\b(ix_ticket_\w+|pk_ticket)\b", joined)))
+    indexes = sorted(
+        set(re.findall(r"\b(ix_ticket_\w+|pk_ticket|ticket_search_open_document)\b", joined))
+    )
     problems: list[str] = []
     notes: list[str] = []
     if store.is_sqlite:
@@ -287,8 +289,10 @@ def read_plan(store: Store, plan: list[str]) -> tuple[list[str], list[str], list
             problems.append("sequential scan of ticket")
         if re.search(r"Bitmap Heap Scan on ticket\b", joined):
             notes.append("bitmap heap scan: reads every matching open ticket, then a top-N sort")
-    if not any(i.startswith("ix_ticket_queue") for i in indexes):
-        problems.append("no ix_ticket_queue* index in the plan")
+    # A search may be driven by the open tickets' own full-text index instead (PostgreSQL).
+    drivers = ("ix_ticket_queue", "ticket_search_open_document")
+    if not any(i.startswith(drivers) for i in indexes):
+        problems.append("no ix_ticket_queue* (or open-ticket search) index in the plan")
     return indexes, problems, notes
 
 

@@ -8,8 +8,10 @@ lives in ``ticket_search`` (migration 0006):
   FTS5 has no Russian stemmer, so each query word is stemmed (Snowball, the algorithm
   PostgreSQL's ``russian`` configuration uses) and matched as a prefix: «ключи» finds «ключей»,
   «фискального» finds «фискальный».
-- PostgreSQL: a ``tsvector`` column with a GIN index, built with the ``russian`` configuration
-  (Snowball stemming); query words are matched as prefixes too, so a serial's first digits work.
+- PostgreSQL: a ``tsvector`` column built with the ``russian`` configuration (Snowball
+  stemming), with an ``open`` flag and a partial GIN index on the open tickets' documents (the
+  queue searches open tickets only); query words are matched as prefixes too, so a serial's
+  first digits work.
 
 Documents are refreshed by a session hook: every flush records the tickets whose row or thread
 changed, and the commit rewrites their documents in the same transaction, so the index can never
@@ -27,7 +29,8 @@ from typing import Any
 from sqlalchemy import event, func, literal_column, select, text
 from sqlalchemy.orm import Session as OrmSession
 
-from sdconsole.storage.tables import Client, Contact, Device, Message, Ticket
+from sdconsole.domain.model import Status
+from sdconsole.storage.tables import OPEN_TICKETS_SQL, Client, Contact, Device, Message, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-я]")
@@ -73,7 +76,7 @@ def condition(dialect: str, words: str, ticket_id: Any) -> Any:
     if dialect == "sqlite":
         # Unary plus: the queue's index drives (most urgent first) and each of its rows is
         # checked against the matches; otherwise SQLite walks every match, closed tickets too.
-        driven = literal_column(f"+{ticket_id.table.name}.{ticket_id.name}")
+        driven: Any = literal_column(f"+{ticket_id.table.name}.{ticket_id.name}")
         return driven.in_(
             select(text("rowid"))
             .select_from(text("ticket_search"))
@@ -82,7 +85,9 @@ def condition(dialect: str, words: str, ticket_id: Any) -> Any:
     return ticket_id.in_(
         select(text("ticket_id"))
         .select_from(text("ticket_search"))
-        .where(text("document @@ to_tsquery('russian', :tsq)").bindparams(tsq=tsquery(words)))
+        .where(
+            text("open AND document @@ to_tsquery('russian', :tsq)").bindparams(tsq=tsquery(words))
+        )
     )
 
 
@@ -128,13 +133,16 @@ def refresh(session: OrmSession, ticket_ids: Iterable[int]) -> None:
                 text("DELETE FROM ticket_search WHERE ticket_id = :id"), {"id": ticket_id}
             )
         else:
+            ticket = session.get(Ticket, ticket_id)
+            is_open = ticket is not None and Status(ticket.status).is_open
             session.execute(
                 text(
-                    "INSERT INTO ticket_search (ticket_id, document) "
-                    "VALUES (:id, to_tsvector('russian', :doc)) "
-                    "ON CONFLICT (ticket_id) DO UPDATE SET document = excluded.document"
+                    "INSERT INTO ticket_search (ticket_id, document, open) "
+                    "VALUES (:id, to_tsvector('russian', :doc), :open) "
+                    "ON CONFLICT (ticket_id) DO UPDATE "
+                    "SET document = excluded.document, open = excluded.open"
                 ),
-                {"id": ticket_id, "doc": body},
+                {"id": ticket_id, "doc": body, "open": is_open},
             )
 
 
@@ -215,10 +223,10 @@ def rebuild_all(session: OrmSession) -> int:
     else:
         session.execute(
             text(
-                "INSERT INTO ticket_search (ticket_id, document) SELECT t.id, "
+                "INSERT INTO ticket_search (ticket_id, document, open) SELECT t.id, "
                 f"to_tsvector('russian', translate(concat_ws(E'\\n', {', '.join(parts)}, "
                 "(SELECT string_agg(m.body, E'\\n' ORDER BY m.id) FROM message m "
-                f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')) {joins}"
+                f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')), t.{OPEN_TICKETS_SQL} {joins}"
             )
         )
     return int(session.execute(select(func.count()).select_from(Ticket)).scalar_one())
