@@ -454,3 +454,14 @@ class WallSummary:
     dead_letters: int
     nearest: tuple[QueueRow, ...]
     workers: tuple[WorkerView, ...]
+    open_by_line: tuple[tuple[int, int], ...] = ()
+    """(line, open tickets), lines 1–4."""
+    breached_today: int = 0
+    """Tickets with a clock that ran out since local midnight."""
+    resolved_today: int = 0
+    met_today: int = 0
+    """Of the tickets resolved since local midnight, those with no clock breached."""
+
+    @property
+    def met_pct_today(self) -> float | None:
+        return None if not self.resolved_today else 100.0 * self.met_today / self.resolved_today

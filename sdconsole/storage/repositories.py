@@ -20,6 +20,7 @@ from sqlmodel import Session
 from sdconsole.domain.model import (
     OPEN_STATUSES,
     ChannelKind,
+    EventKind,
     MessageKind,
     Priority,
     Status,
@@ -883,9 +884,41 @@ def _targets(session: Session, plan: SlaPlan) -> tuple[TargetView, ...]:
 SOON = timedelta(hours=1)
 
 
-def wall_summary(*, session: Session, now: datetime, rows: int = 12) -> WallSummary:
-    """The wall monitor's figures, its most urgent running tickets and the workers' beats."""
+def wall_summary(
+    *, session: Session, now: datetime, rows: int = 12, day_start: datetime | None = None
+) -> WallSummary:
+    """The wall monitor's figures, its most urgent running tickets and the workers' beats.
+
+    Args:
+        day_start: where "today" begins (the wall's local midnight); default UTC midnight.
+    """
     t = Ticket.__table__.c
+    if day_start is None:
+        day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    by_line = dict(
+        session.execute(
+            select(t.line, func.count()).where(text(OPEN_TICKETS_SQL)).group_by(t.line)
+        ).all()
+    )
+    breached_today = session.execute(
+        select(func.count(func.distinct(Event.ticket_id))).where(
+            Event.kind == EventKind.SLA.value,
+            Event.after == AlertLevel.BREACH.value,
+            Event.at >= day_start,
+        )
+    ).scalar_one()
+    resolved = session.execute(
+        select(
+            func.count(),
+            func.count().filter(
+                and_(
+                    t.registration_breached.is_(False),
+                    t.response_breached.is_(False),
+                    t.resolution_breached.is_(False),
+                )
+            ),
+        ).where(t.resolved_at >= day_start)
+    ).one()
 
     def count(*conditions: Any) -> int:
         stmt = select(func.count()).select_from(Ticket).where(text(OPEN_TICKETS_SQL), *conditions)
@@ -907,6 +940,10 @@ def wall_summary(*, session: Session, now: datetime, rows: int = 12) -> WallSumm
         ),
         nearest=tuple(nearest),
         workers=worker_states(session=session),
+        open_by_line=tuple((line, int(by_line.get(line, 0))) for line in (1, 2, 3, 4)),
+        breached_today=int(breached_today),
+        resolved_today=int(resolved[0]),
+        met_today=int(resolved[1]),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from textual.widgets import Digits, Static
 
 from sdconsole.app import SdConsoleApp, make_app
@@ -34,16 +36,59 @@ async def test_wall_figures_deadlines_and_workers(app: SdConsoleApp, clock: Fixe
         assert summary.breached == 5 and screen.query_one("#figure-breached").has_class("-alarm")
         assert len(summary.nearest) == 6
         assert [r.due_at for r in summary.nearest] == sorted(r.due_at for r in summary.nearest)
+        assert summary.open_by_line == ((1, 6), (2, 0), (3, 0), (4, 0))
+        assert str(screen.query_one("#digits-met_today", Digits).value) == "–"  # none resolved
+        assert wall.theme == "sdconsole-night"
         workers = str(screen.query_one("#wall-workers", Static).render())
         assert "imap DOWN" in workers and "sla alive" in workers
-        await pilot.press("t", "enter", "m")  # no action keys on the wall
+        await pilot.press("enter", "m", "x")  # no action keys on the wall
         assert isinstance(wall.screen, WallScreen)
+        await pilot.press("t")
+        assert wall.theme != "sdconsole-night"
 
 
-def test_wall_snapshot(app: SdConsoleApp, clock: FixedClock, snap_compare: Any) -> None:
+async def test_wall_says_when_the_store_is_unreachable_and_recovers(
+    app: SdConsoleApp, clock: FixedClock, monkeypatch: Any
+) -> None:
+    from sdconsole.storage import repositories
+
+    wall = _wall(app, clock)
+    real = repositories.wall_summary
+    async with wall.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        screen = wall.screen
+        assert isinstance(screen, WallScreen)
+
+        def down(**_kwargs: Any) -> Any:
+            raise ConnectionError("connection refused")
+
+        monkeypatch.setattr(repositories, "wall_summary", down)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.has_class("-failed")
+        assert "connection refused" in str(screen.query_one("#wall-problem", Static).render())
+        assert str(screen.query_one("#digits-unassigned", Digits).value) == "5"  # kept
+        monkeypatch.setattr(repositories, "wall_summary", real)
+        await pilot.press("r")  # the interval would do the same
+        await settle(pilot)
+        assert not screen.has_class("-failed")
+
+
+def test_countdown() -> None:
+    from sdconsole.screens.wall import countdown
+
+    assert countdown(3849) == "1:04:09"
+    assert countdown(-750) == "-0:12:30"
+    assert countdown(2 * 86400 + 4 * 3600 + 5) == "2d 04h"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 45), (300, 80)])
+def test_wall_snapshot(
+    app: SdConsoleApp, clock: FixedClock, snap_compare: Any, size: tuple[int, int]
+) -> None:
     wall = _wall(app, clock)
 
     async def run_before(pilot: Any) -> None:
         await settle(pilot)
 
-    assert snap_compare(wall, terminal_size=(160, 45), run_before=run_before)
+    assert snap_compare(wall, terminal_size=size, run_before=run_before)
