@@ -17,6 +17,16 @@ class QueueLoaded(Message):
     rows: list[QueueRow]
     total: int | None
     append: bool
+    limit: int = 0
+    """How many rows were asked for (fewer came: the queue has no more)."""
+
+
+@dataclass
+class QueueCounted(Message):
+    """How many open tickets the queue holds (counted after its first page was shown)."""
+
+    queue: QueueFilter
+    total: int
 
 
 @dataclass

@@ -25,7 +25,7 @@ from sdconsole.domain.errors import SdError
 from sdconsole.domain.model import Actor
 from sdconsole.domain.views import QueueFilter, QueueRow, QueueView, builtin_views
 from sdconsole.i18n import N_, _, ngettext
-from sdconsole.messages import QueueLoaded, StoreChanged, StoreFailed, ViewsCounted
+from sdconsole.messages import QueueCounted, QueueLoaded, StoreChanged, StoreFailed, ViewsCounted
 from sdconsole.services import views as view_service
 from sdconsole.storage import repositories
 from sdconsole.widgets.ticket_table import TicketTable
@@ -70,6 +70,7 @@ class QueueScreen(Screen[None]):
         self._total = 0
         self._exhausted = False
         self._loading_more = False
+        self._views_started = False
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -92,7 +93,6 @@ class QueueScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TicketTable).focus()
-        self._refresh_views()
         self.load()
 
     @property
@@ -105,10 +105,16 @@ class QueueScreen(Screen[None]):
 
     # -- loading -----------------------------------------------------------------------------
 
+    FIRST_ROWS = 60
+    """The first read of a queue: a screenful and some, shown at once; the rest of the page
+    follows as the engineer scrolls."""
+
     def load(self, *, after: QueueRow | None = None, keep: int = 0) -> None:
-        """Read the first page (or the page after `after`) in a worker; `keep` reads at least
+        """Read the first rows (or the page after `after`) in a worker; `keep` reads at least
         that many rows, so a refresh does not shorten what the engineer scrolled through."""
-        limit = max(self.page_size, keep)
+        limit = (
+            self.page_size if after is not None else max(min(self.FIRST_ROWS, self.page_size), keep)
+        )
         self._load(self.queue, None if after is None else (after.due_at, after.id), limit)
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
@@ -120,15 +126,14 @@ class QueueScreen(Screen[None]):
                 rows = repositories.queue_page(
                     session=session, queue=queue, limit=limit, after=after, now=now
                 )
-                total = (
-                    None
-                    if after
-                    else repositories.count_queue(session=session, queue=queue, now=now)
-                )
+            # The rows first: the count (a scan of the queue's index) must not delay them.
+            self.post_message(QueueLoaded(queue, rows, None, append=after is not None, limit=limit))
+            if after is None:
+                with store.reader() as session:
+                    total = repositories.count_queue(session=session, queue=queue, now=now)
+                self.post_message(QueueCounted(queue, total))
         except Exception as error:  # noqa: BLE001 - shown to the engineer, never a crash
             self.post_message(StoreFailed(str(error)))
-            return
-        self.post_message(QueueLoaded(queue, rows, total, append=after is not None))
 
     @work(thread=True, exclusive=True, group="views", exit_on_error=False)
     def _count_views(self, views: list[QueueView]) -> None:
@@ -176,10 +181,16 @@ class QueueScreen(Screen[None]):
             self.app.clock.now(),  # type: ignore[attr-defined]
             append=message.append,
         )
-        self._exhausted = len(message.rows) < self.page_size
+        self._exhausted = len(message.rows) < (message.limit or self.page_size)
         self._loading_more = False
         self.set_class(not table.row_count, "-empty")
-        if message.total is not None:
+        if not self._views_started:  # the panel's counts wait for the first rows
+            self._views_started = True
+            self._refresh_views()
+
+    @on(QueueCounted)
+    def show_count(self, message: QueueCounted) -> None:
+        if message.queue == self.queue:
             self._total = message.total
             self._show_title()
 

@@ -84,7 +84,7 @@ def test_every_screen(
         ticket_id = _with_card(app) if screen == "card" else 0
         shown = make_app(app.settings, app.store, clock, actor=app.actor)  # in `language`
         if screen == "card":
-            shown.diagnostics = app.diagnostics  # type: ignore[attr-defined]
+            shown.diagnostics = app.diagnostics
         run_before = {
             "queue": _queue,
             "ticket": _ticket,

@@ -113,3 +113,72 @@ async def test_a_change_by_someone_else_offers_a_reload(app: SdConsoleApp) -> No
         assert isinstance(app.screen, TicketScreen)
         assert screen.view is not None and screen.view.version > seen
         assert "Звонил клиент" in [m.body for m in screen.view.messages]
+
+
+async def _form(app: SdConsoleApp, pilot: object, key: str) -> FormDialog:
+    await pilot.press(key)
+    await settle(pilot)
+    form = app.screen
+    assert isinstance(form, FormDialog), key
+    return form
+
+
+async def test_status_priority_category_time_link_merge_and_reopen(app: SdConsoleApp) -> None:
+    from textual.widgets import Input
+
+    from sdconsole.domain.model import Priority
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _open(app, pilot, 3)  # ivanov's ticket
+        form = await _form(app, pilot, "s")
+        form.query_one("#field-status", Select).value = Status.WAITING_CLIENT.value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _view(app, 3).status == Status.WAITING_CLIENT
+
+        form = await _form(app, pilot, "p")
+        form.query_one("#field-priority", Select).value = "1"
+        form.query_one("#field-reason", Input).value = "Все кассы магазина стоят"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _view(app, 3).priority == Priority.P1
+
+        form = await _form(app, pilot, "c")
+        form.query_one("#field-code", Input).value = "kkt.print"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _view(app, 3).category == "kkt.print"
+
+        form = await _form(app, pilot, "l")
+        form.query_one("#field-minutes", Input).value = "25"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(e.kind == "time_logged" and e.after == 25 for e in _view(app, 3).events)
+
+        form = await _form(app, pilot, "k")
+        form.query_one("#field-other", Input).value = "SD-000004"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(e.kind == "linked" for e in _view(app, 3).events)
+
+        form = await _form(app, pilot, "x")
+        form.query_one("#field-code", Input).value = "consulted"
+        form.query_one(TextArea).insert("Проконсультировали")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _view(app, 3).status == Status.RESOLVED
+        form = await _form(app, pilot, "o")
+        form.query_one("#field-reason", Input).value = "Клиент перезвонил: снова не печатает"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _view(app, 3).status != Status.RESOLVED
+
+        form = await _form(app, pilot, "m")
+        form.query_one("#field-other", Input).value = "4"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        await settle(pilot)
+        assert _view(app, 3).merged_into_id == 4

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from textual.widgets import Digits, Static
 
 from sdconsole.app import SdConsoleApp, make_app
