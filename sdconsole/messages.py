@@ -15,7 +15,6 @@ class QueueLoaded(Message):
 
     queue: QueueFilter
     rows: list[QueueRow]
-    total: int | None
     append: bool
     limit: int = 0
     """How many rows were asked for (fewer came: the queue has no more)."""

@@ -127,7 +127,7 @@ class QueueScreen(Screen[None]):
                     session=session, queue=queue, limit=limit, after=after, now=now
                 )
             # The rows first: the count (a scan of the queue's index) must not delay them.
-            self.post_message(QueueLoaded(queue, rows, None, append=after is not None, limit=limit))
+            self.post_message(QueueLoaded(queue, rows, append=after is not None, limit=limit))
             if after is None:
                 with store.reader() as session:
                     total = repositories.count_queue(session=session, queue=queue, now=now)

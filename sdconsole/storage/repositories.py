@@ -783,6 +783,9 @@ def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCar
             .group_by(Ticket.contract_id)
         ).all()
     )
+    calendars: dict[int | None, str] = {
+        c.id: c.name for c in session.execute(select(BusinessCalendar)).scalars()
+    }
     views = []
     for contract in contracts:
         assert contract.id is not None
@@ -809,7 +812,7 @@ def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCar
                 valid_to=contract.valid_to,
                 plan=f"{plan.code} · {plan.name}" if plan else "",
                 plan_warning_pct=plan.warning_pct if plan else 80,
-                targets=_targets(session, plan) if plan else (),
+                targets=_targets(session, plan, calendars) if plan else (),
                 categories=tuple(contract.categories or ()),
                 hours_per_month=(
                     float(contract.hours_per_month)
@@ -864,8 +867,9 @@ def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCar
     )
 
 
-def _targets(session: Session, plan: SlaPlan) -> tuple[TargetView, ...]:
-    calendars = {c.id: c.name for c in session.execute(select(BusinessCalendar)).scalars()}
+def _targets(
+    session: Session, plan: SlaPlan, calendars: dict[int | None, str]
+) -> tuple[TargetView, ...]:
     rows = session.execute(
         select(SlaTarget).where(SlaTarget.plan_id == plan.id).order_by(SlaTarget.priority)
     ).scalars()
