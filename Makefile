@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check lint types imports snapshots i18n bench clean
+.PHONY: demo test check lint types imports snapshots i18n bench clean system-packages
 
 # Install sdconsole with its development tools into .venv (re-run when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -18,8 +18,21 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sdconsole demo
 
-# Every test, on SQLite and on PostgreSQL (127.0.0.1:5432, database "test", or SDCONSOLE_TEST_PG).
-test: $(STAMP)
+# Debian packages the tests need: dovecot-imapd, the IMAP server the mail tests start on
+# 127.0.0.1 themselves (never as a system service). Installed when root with apt-get; otherwise
+# a warning, and those tests skip.
+system-packages:
+	@if [ -x /usr/sbin/dovecot ]; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends dovecot-imapd; \
+	else \
+		echo "warning: /usr/sbin/dovecot is missing and this is not root with apt-get: the IMAP tests will be skipped (apt-get install dovecot-imapd)" >&2; \
+	fi
+
+# Every test, on SQLite and on PostgreSQL (127.0.0.1:5432, database "test", or SDCONSOLE_TEST_PG),
+# and against a Dovecot IMAP server of their own (tests/channels).
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 # Lint, types, import rules and the tests: what a change must pass.

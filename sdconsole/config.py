@@ -59,6 +59,113 @@ class RoutingSettings(BaseModel):
     rules: list[RoutingRuleSettings] = []
 
 
+Security = Literal["tls", "starttls", "none"]
+
+
+class MailboxSettings(BaseModel):
+    """One ``[[mail.mailboxes]]`` entry: an IMAP mailbox that intake reads (docs/email.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=48, pattern=r"^[\w.-]+$")
+    """A short name for logs, heartbeats and checkpoints (``support``); never change it once
+    mail was read, or the mailbox is read again from the start (no duplicates, but slow)."""
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 993 with ``tls``, else 143."""
+    security: Security = "tls"
+    """``tls`` (IMAPS), ``starttls`` or ``none`` (only on 127.0.0.1 and test set-ups)."""
+    user: str
+    password_env: str | None = None
+    """The environment variable that holds the password (never the config file)."""
+    password_file: Path | None = None
+    """Or a file that holds it (first line), readable by the workers only."""
+    ca_file: Path | None = None
+    """Trust this certificate (a self-signed server); default: the system's CAs."""
+    folder: str = "INBOX"
+    after: Literal["flag", "move", "delete", "keep"] = "flag"
+    """What to do on the server once a letter is safely stored: mark it seen, move it to
+    `move_to`, delete it, or leave it as it is (the UID checkpoint still reads it once)."""
+    move_to: str = "sdconsole"
+    idle: bool = True
+    """Wait with IMAP IDLE where the server offers it; otherwise poll."""
+    poll_seconds: float = Field(default=60.0, gt=0)
+    """How often to look for new mail without IDLE, and the longest IDLE wait."""
+    batch: int = Field(default=50, ge=1, le=1000)
+    """Letters fetched per round trip."""
+
+
+class SmtpSettings(BaseModel):
+    """``[mail.smtp]``: the server replies and acknowledgements go through."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 465 with ``tls``, 587 with ``starttls``, else 25."""
+    security: Security = "starttls"
+    user: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class MailSettings(BaseModel):
+    """``[mail]``: the email channel (docs/email.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = "support@example.invalid"
+    """The support address replies come from (``From``)."""
+    display_name: str = "Служба поддержки"
+    client_language: Literal["ru", "en"] = "ru"
+    """The language of acknowledgements and reply footers to clients."""
+    attachment_limit_mb: float = Field(default=25.0, gt=0)
+    """Larger files stay in the original letter, with a note on the ticket."""
+    ack_limit_per_hour: int = Field(default=3, ge=0)
+    """At most this many acknowledgements to one sender an hour (no mail loops)."""
+    max_attempts: int = Field(default=12, ge=1)
+    """Delivery attempts before a letter is marked as failed (backoff 1 min doubling to 1 h)."""
+    mailboxes: list[MailboxSettings] = []
+    smtp: SmtpSettings | None = None
+
+    @property
+    def message_id_domain(self) -> str:
+        """The right-hand side of our Message-IDs."""
+        return self.address.rpartition("@")[2] or "sdconsole.invalid"
+
+
+def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:
+    """A password from an environment variable or a file (first line); None when neither is set.
+
+    Raises:
+        InvalidInput: the variable is unset or the file cannot be read.
+    """
+    import os
+
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise InvalidInput(
+                N_("The password for {what} is to come from ${name}, which is not set."),
+                what=what,
+                name=env,
+            )
+        return value
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as error:
+            raise InvalidInput(
+                N_("Cannot read the password for {what} from {path}: {detail}"),
+                what=what,
+                path=str(file),
+                detail=str(error),
+            ) from None
+    return None
+
+
 class Settings(BaseSettings):
     """sdconsole's settings."""
 
@@ -90,6 +197,9 @@ class Settings(BaseSettings):
 
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     """Classification, priority and routing of new tickets (docs/routing.md)."""
+
+    mail: MailSettings = Field(default_factory=MailSettings)
+    """The email channel: mailboxes read, the SMTP server, acknowledgements (docs/email.md)."""
 
     @classmethod
     def settings_customise_sources(

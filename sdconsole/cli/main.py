@@ -12,6 +12,7 @@ from sdconsole.cli import config as config_cli
 from sdconsole.cli import db as db_cli
 from sdconsole.cli import demo as demo_cli
 from sdconsole.cli import imports as import_cli
+from sdconsole.cli import mail as mail_cli
 from sdconsole.cli import report as report_cli
 from sdconsole.cli import tickets as ticket_cli
 from sdconsole.cli import workers as workers_cli
@@ -30,6 +31,7 @@ app.add_typer(import_cli.app, name="import")
 app.add_typer(ticket_cli.app, name="ticket")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(workers_cli.app, name="workers")
+app.add_typer(mail_cli.app, name="mail")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")

@@ -1,4 +1,4 @@
-"""Provides `sdconsole workers run`: the periodic jobs (and, as channels arrive, intake workers)."""
+"""Provides `sdconsole workers run`: intake loops and periodic jobs under one supervisor."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from sdconsole.cli.common import err_console, handle_errors, print_json, state
-from sdconsole.i18n import N_, _
+from sdconsole.i18n import _
 
 app = typer.Typer(help="Run background workers and periodic jobs.", no_args_is_help=True)
 
@@ -21,31 +21,47 @@ def run(
     ctx: typer.Context,
     only: Annotated[
         str | None,
-        typer.Option(help="Comma-separated jobs to run (default: all). Jobs: sla."),
+        typer.Option(
+            help="Comma-separated workers to run (default: all). Workers: sla, outbox (with"
+            " [mail.smtp]), imap (every mailbox) or imap:NAME."
+        ),
     ] = None,
-    once: Annotated[bool, typer.Option("--once", help="One pass of each job, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass of each periodic job, then exit.")
+    ] = False,
 ) -> None:
-    """Run every job on its interval until stopped (Ctrl+C or SIGTERM)."""
-    from sdconsole.domain.errors import InvalidInput
-    from sdconsole.services.runner import JOBS, run_jobs
+    """Run every worker until stopped (Ctrl+C or SIGTERM); a failing one restarts with backoff."""
+    from sdconsole.services.runner import JOBS, Supervisor, build_workers, run_jobs
 
-    names = [n.strip() for n in only.split(",") if n.strip()] if only else list(JOBS)
-    unknown = [n for n in names if n not in JOBS]
-    if unknown:
-        raise InvalidInput(
-            N_("Unknown job {names}; jobs are: {known}"),
-            names=", ".join(unknown),
-            known=", ".join(JOBS),
-        )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
     cli = state(ctx)
-    stop = threading.Event()
-    if not once:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_args: stop.set())
-        err_console.print(
-            _("Running {jobs}; stop with Ctrl+C.").format(jobs=", ".join(names)), markup=False
-        )
-    handled = run_jobs([JOBS[n] for n in names], cli.store(), cli.clock(), stop=stop, once=once)
+    settings = cli.settings
+    store = cli.store()
+    clock = cli.clock()
     if once:
-        print_json(handled)
+        from sdconsole.domain.errors import InvalidInput
+        from sdconsole.i18n import N_
+
+        unknown = [n for n in names or () if n not in JOBS]
+        if unknown:
+            raise InvalidInput(
+                N_("Unknown job {names}; jobs are: {known}"),
+                names=", ".join(unknown),
+                known=", ".join(JOBS),
+            )
+        jobs = [JOBS[n] for n in (names or JOBS)]
+        print_json(run_jobs(jobs, store, clock, stop=threading.Event(), once=True))
+        return
+    workers = build_workers(store, clock, settings, names)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_args: stop.set())
+    err_console.print(
+        _("Running {workers}; stop with Ctrl+C.").format(
+            workers=", ".join(w.name for w in workers)
+        ),
+        markup=False,
+    )
+    Supervisor(store, clock, workers).run(stop)
+    err_console.print(_("Stopped."), markup=False)

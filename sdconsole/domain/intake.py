@@ -29,6 +29,31 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """A remark of a channel adapter for the engineer, translated when shown."""
+
+    template: str
+    """An ``N_()``-marked message with ``{name}`` fields."""
+    params: tuple[tuple[str, str], ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        """The stored form (``message.notes``)."""
+        return {"template": self.template, "params": dict(self.params)}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """What a bounce (a delivery status notification) says about a letter we sent."""
+
+    original_ids: tuple[str, ...]
+    """Message-IDs of the letter that failed, as the bounce quotes them."""
+    recipients: tuple[str, ...] = ()
+    """The addresses it could not be delivered to."""
+    reason: str = ""
+    """The remote server's diagnostic, or the status code; untrusted."""
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One request or follow-up from any channel, normalised.
 
@@ -48,7 +73,15 @@ class InboundMessage:
         ticket_id: explicit ticket this continues (a form opened from a ticket).
         client_id / site_id / device_id / contact_id: explicit identification (phone form).
         category_code, priority, impact, urgency: explicit classification (phone form).
-        is_auto: an automatic message (RFC 3834 auto-reply, bulk): never answered, never a reply.
+        is_auto: an automatic reply (RFC 3834 auto-reply, out-of-office, bounce): never
+            acknowledged, never starts or stops a clock, and opens no ticket of its own.
+        no_ack: a machine-generated or bulk message (a list, a notification): it may open a
+            ticket, but is never acknowledged (no mail loops).
+        failure: for a bounce, what failed; intake marks our letter as undelivered.
+        source_ref: where the channel fetched it (``imap:box:uidvalidity:uid``): a second
+            idempotency key, so the same fetched item is never taken twice.
+        notes: remarks of the adapter the engineer must see (an attachment over the size
+            limit, a part that could not be decoded); recorded on the ticket.
         attachments: files sent with it.
     """
 
@@ -73,6 +106,10 @@ class InboundMessage:
     impact: int | None = None
     urgency: int | None = None
     is_auto: bool = False
+    no_ack: bool = False
+    failure: DeliveryFailure | None = None
+    source_ref: str | None = None
+    notes: tuple[Notice, ...] = ()
     attachments: tuple[InboundAttachment, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:

@@ -156,6 +156,7 @@ class DeliveryState(StrEnum):
     """Outbox state of an outbound message."""
 
     QUEUED = "queued"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
@@ -219,6 +220,7 @@ class EventKind(StrEnum):
     FIELD = "field"
     CARD = "card"
     ROUTED = "routed"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 TICKET_NUMBER_RE = re.compile(r"\bSD-(\d{1,9})\b", re.IGNORECASE)

@@ -330,6 +330,21 @@ def _card(event: EventView, details: Mapping[str, Any]) -> Text:
     )
 
 
+def _delivery_failed(event: EventView, details: Mapping[str, Any]) -> Text:
+    """ "Not delivered to a@b.ru: 550 5.1.1 no such user"."""
+    recipients = ", ".join(str(r) for r in details.get("recipients") or ()) or NOTHING
+    return Text(
+        _("Not delivered to {recipients}: {reason}").format(
+            recipients=recipients, reason=details.get("reason") or NOTHING
+        )
+    )
+
+
+def notice_text(note: Mapping[str, Any]) -> str:
+    """A stored channel notice (``message.notes``), translated."""
+    return _reason(note)
+
+
 _DESCRIBERS: dict[EventKind, Callable[[EventView, Mapping[str, Any]], Text]] = {
     EventKind.CREATED: _created,
     EventKind.MESSAGE: _message,
@@ -350,6 +365,7 @@ _DESCRIBERS: dict[EventKind, Callable[[EventView, Mapping[str, Any]], Text]] = {
     EventKind.FIELD: _field,
     EventKind.ROUTED: _routed,
     EventKind.CARD: _card,
+    EventKind.DELIVERY_FAILED: _delivery_failed,
 }
 
 

@@ -8,13 +8,14 @@ anything else; an input that fails is kept as a dead letter with the reason, nev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -57,6 +58,11 @@ from sdconsole.storage.tables import (
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_SENDER_TAG = "unknown-sender"
+"""The tag on a ticket whose sender is no known contact: an engineer binds it."""
+
+_FINISHED = (Status.CLOSED, Status.CANCELLED)
+
 TILL_AREAS = frozenset({"kkt", "fn", "ofd", "pos", "payments", "peripherals", "chz", "egais"})
 """Catalogue areas whose incidents stop the till they happen on."""
 
@@ -93,6 +99,7 @@ class IntakeService:
         *,
         client_language: str = "ru",
         routing: RoutingSettings | None = None,
+        ack_limit_per_hour: int = 3,
     ) -> None:
         """
         Args:
@@ -102,11 +109,13 @@ class IntakeService:
             client_language: the language of automatic answers to clients (not the UI's).
             routing: classification threshold, priority and routing settings (the config's
                 ``[routing]``; defaults when None).
+            ack_limit_per_hour: at most this many acknowledgements to one sender an hour.
         """
         self.store = store
         self.clock = clock
         self.client_language = client_language
         self.routing = routing or RoutingSettings()
+        self.ack_limit_per_hour = ack_limit_per_hour
         self._classifier = classifier
         self._keyword_rules: tuple[tuple[str, tuple[str, ...], str | None], ...] = ()
         self._keyword_classifier: Classifier | None = None
@@ -120,7 +129,9 @@ class IntakeService:
             store,
             clock,
             trained_classifier(model_path(settings.classifier_model)),
+            client_language=settings.mail.client_language,
             routing=settings.routing,
+            ack_limit_per_hour=settings.mail.ack_limit_per_hour,
         )
 
     def ingest(self, message: InboundMessage) -> IngestResult:
@@ -145,37 +156,76 @@ class IntakeService:
             )
             return IngestResult(Outcome.DEAD_LETTER, reason=str(error))
 
-    def dead_letter(self, channel: ChannelKind, key: str, raw: bytes, error: str) -> None:
-        """Keep an input that could not be parsed or ingested, with the reason (upsert by key)."""
-        now = self.clock.now()
-        with self.store.transaction() as session:
-            row = session.execute(
-                select(DeadLetter).where(
-                    DeadLetter.channel == channel.value,
-                    DeadLetter.key == key,
-                )
-            ).scalar_one_or_none()
-            if row is None:
+    def reject(
+        self,
+        channel: ChannelKind,
+        raw: bytes,
+        error: str,
+        *,
+        received_at: datetime,
+        source_ref: str | None = None,
+    ) -> IngestResult:
+        """Keep an input that cannot be parsed: in the ledger (so a replay is recognised) and as
+        a dead letter with the reason, in one transaction. Idempotent by source and content."""
+        key = "sha256:" + hashlib.sha256(raw).hexdigest()
+        try:
+            with self.store.transaction() as session:
+                if _known(session, channel, key, source_ref):
+                    return IngestResult(Outcome.DUPLICATE, reason=error)
                 session.add(
-                    DeadLetter(
+                    Inbound(
                         channel=channel.value,
-                        key=key,
+                        idempotency_key=key,
+                        received_at=received_at,
                         raw=raw,
-                        error=error,
-                        first_seen=now,
-                        last_seen=now,
+                        source_ref=source_ref,
                     )
                 )
-            else:
-                row.error = error
-                row.last_seen = now
-                row.retries += 1
-                row.resolved_at = None
+                self._dead_letter(session, channel, source_ref or key, raw, error)
+        except IntegrityError:
+            return IngestResult(Outcome.DUPLICATE, reason=error)
+        return IngestResult(Outcome.DEAD_LETTER, reason=error)
+
+    def dead_letter(self, channel: ChannelKind, key: str, raw: bytes, error: str) -> None:
+        """Keep an input that could not be parsed or ingested, with the reason (upsert by key)."""
+        with self.store.transaction() as session:
+            self._dead_letter(session, channel, key, raw, error)
+
+    def _dead_letter(
+        self, session: Session, channel: ChannelKind, key: str, raw: bytes, error: str
+    ) -> None:
+        now = self.clock.now()
+        row = session.execute(
+            select(DeadLetter).where(
+                DeadLetter.channel == channel.value,
+                DeadLetter.key == key,
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            session.add(
+                DeadLetter(
+                    channel=channel.value,
+                    key=key,
+                    raw=raw,
+                    error=error,
+                    first_seen=now,
+                    last_seen=now,
+                )
+            )
+        else:
+            row.error = error
+            row.last_seen = now
+            row.retries += 1
+            row.resolved_at = None
 
     # -- the pipeline ------------------------------------------------------------------------
 
     def _ingest(self, session: Session, message: InboundMessage) -> IngestResult:
         existing = _inbound(session, message)
+        if existing is None and message.source_ref is not None:
+            existing = session.execute(
+                select(Inbound).where(Inbound.source_ref == message.source_ref)
+            ).scalar_one_or_none()
         if existing is not None:
             return IngestResult(
                 Outcome.DUPLICATE,
@@ -188,13 +238,26 @@ class IntakeService:
             idempotency_key=message.idempotency_key,
             received_at=message.received_at,
             raw=message.raw,
+            source_ref=message.source_ref,
         )
         session.add(inbound)
         session.flush()
 
         ticket = self._continued_ticket(session, message)
+        if message.is_auto and (ticket is None or ticket.status in _FINISHED):
+            # An out-of-office or a bounce answers a letter of ours; with no ticket to attach
+            # it to, it must not open one (no clock, no acknowledgement): kept for a look.
+            reason = (
+                "bounce that answers no letter of ours"
+                if message.failure
+                else "automatic reply that answers no open ticket"
+            )
+            self._dead_letter(
+                session, message.channel, message.idempotency_key, message.raw, reason
+            )
+            return IngestResult(Outcome.DEAD_LETTER, reason=reason)
         related: Ticket | None = None
-        if ticket is not None and ticket.status in (Status.CLOSED, Status.CANCELLED):
+        if ticket is not None and ticket.status in _FINISHED:
             related, ticket = ticket, None
         contact = self._contact(session, message)
         outcome = Outcome.APPENDED
@@ -203,6 +266,8 @@ class IntakeService:
             outcome = Outcome.CREATED
         assert ticket.id is not None
         entry = self._add_message(session, ticket, message, contact)
+        if message.failure is not None:
+            self._delivery_failed(session, ticket, message)
         if outcome == Outcome.CREATED:
             if related is not None:
                 session.add(
@@ -213,6 +278,8 @@ class IntakeService:
                         created_at=self.clock.now(),
                     )
                 )
+            if contact is None and message.channel == ChannelKind.EMAIL:
+                ticket.tags = [*ticket.tags, UNKNOWN_SENDER_TAG]
             self._acknowledge(session, ticket, message)
         else:
             self._follow_up(session, ticket, message, entry)
@@ -413,6 +480,8 @@ class IntakeService:
             created_at=message.received_at,
             channel_message_id=message.channel_message_id,
             is_auto=message.is_auto,
+            address=(sender.email or sender.telegram_id or sender.phone or None),
+            notes=[note.as_json() for note in message.notes],
         )
         session.add(entry)
         session.flush()
@@ -485,9 +554,31 @@ class IntakeService:
 
     def _acknowledge(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
         """Queue the automatic "registered as SD-…" answer; it never counts as a response."""
-        if message.is_auto or message.channel not in (ChannelKind.EMAIL, ChannelKind.TELEGRAM):
+        if (
+            message.is_auto
+            or message.no_ack
+            or message.channel not in (ChannelKind.EMAIL, ChannelKind.TELEGRAM)
+        ):
             return
         assert ticket.id is not None
+        sender = message.sender
+        address = sender.email if message.channel == ChannelKind.EMAIL else sender.telegram_id
+        if not address:
+            return
+        now = self.clock.now()
+        recent = session.execute(
+            select(func.count())
+            .select_from(Message)
+            .where(
+                Message.address == address,
+                Message.kind == MessageKind.OUTBOUND.value,
+                Message.is_auto.is_(True),
+                Message.created_at > now - timedelta(hours=1),
+            )
+        ).scalar_one()
+        if int(recent) >= self.ack_limit_per_hour:
+            log.info("acknowledgement to %s suppressed: %d this hour", address, recent)
+            return
         session.add(
             Message(
                 ticket_id=ticket.id,
@@ -500,7 +591,43 @@ class IntakeService:
                 ).format(tag=ticket_tag(ticket.id)),
                 created_at=self.clock.now(),
                 is_auto=True,
+                address=address,
                 delivery_state=DeliveryState.QUEUED.value,
+            )
+        )
+
+    def _delivery_failed(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
+        """A bounce of our letter: the letter is marked undelivered, with the server's reason."""
+        failure = message.failure
+        assert failure is not None
+        letters = (
+            session.execute(
+                select(Message).where(
+                    Message.ticket_id == ticket.id,
+                    Message.kind == MessageKind.OUTBOUND.value,
+                    Message.channel_message_id.in_(list(failure.original_ids)),
+                )
+            )
+            .scalars()
+            .all()
+            if failure.original_ids
+            else []
+        )
+        reason = clean_line(failure.reason, max_length=500) or "—"
+        for letter in letters:
+            letter.delivery_state = DeliveryState.FAILED.value
+            letter.delivery_error = reason
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=self.clock.now(),
+                actor_id=None,
+                kind=EventKind.DELIVERY_FAILED.value,
+                after=letters[0].id if letters else None,
+                details={
+                    "recipients": list(failure.recipients),
+                    "reason": reason,
+                },
             )
         )
 
@@ -579,6 +706,13 @@ def _only_till(
         .where(Device.site_id == site_id, Device.kind == "kkt", Device.is_active.is_(True))
     ).scalar_one()
     return int(registers) == 1
+
+
+def _known(session: Session, channel: ChannelKind, key: str, source_ref: str | None) -> bool:
+    condition = and_(Inbound.channel == channel.value, Inbound.idempotency_key == key)
+    if source_ref is not None:
+        condition = or_(condition, Inbound.source_ref == source_ref)
+    return session.execute(select(Inbound.id).where(condition).limit(1)).first() is not None
 
 
 def _inbound(session: Session, message: InboundMessage) -> Inbound | None:

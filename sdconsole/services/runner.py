@@ -1,23 +1,40 @@
-"""Provides the job runner shared by `sdconsole workers run` and the console.
+"""Provides the workers process shared by `sdconsole workers run` and the console.
 
-A `PeriodicJob` is a function of (store, clock) run every `interval` seconds. `run_jobs` runs each
-due job in turn until asked to stop; a job that fails is logged and tried again at its next turn,
-so one bad run never stops the others. Intake workers (mail, Telegram, health checks) join this
-list as their channels arrive.
+Two kinds of work run under one `Supervisor`, each in its own thread:
+
+- a `PeriodicJob` is a function of (store, clock) run every `interval` seconds (SLA alerts, the
+  outbox);
+- a `LoopWorker` runs until asked to stop (an IMAP mailbox waiting with IDLE), and reports each
+  pass through the `Beat` it is given.
+
+A worker that raises is logged, its heartbeat records the error (the wall turns it red), and it
+is started again after a delay that doubles from `Supervisor.min_backoff` up to `max_backoff`
+(reset once it has run a minute without failing). Nothing one worker does stops another. A stop
+request (SIGTERM, Ctrl+C) is seen by every loop within seconds; `Supervisor.run` then waits for
+the threads, bounded, and returns.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from sdconsole.config import MailboxSettings, MailSettings, Settings
 from sdconsole.domain.clock import Clock
+from sdconsole.domain.errors import InvalidInput
+from sdconsole.i18n import N_
 from sdconsole.services import sla as sla_service
 from sdconsole.services.heartbeat import beat
 from sdconsole.storage import Store
+
+if TYPE_CHECKING:
+    from sdconsole.services.mail import MailIntake
+    from sdconsole.services.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +50,25 @@ class PeriodicJob:
     """Does one pass; returns how many items it handled (for the log)."""
 
 
+Beat = Callable[[int], None]
+"""A loop worker's report of one healthy pass: how many items it handled."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopWorker:
+    """A named long-running loop."""
+
+    name: str
+    interval: float
+    """How often it beats at the least, in seconds: the wall judges lateness by it."""
+    run: Callable[[threading.Event, Beat], None]
+    """Runs until the event is set; raises to be restarted with backoff."""
+
+
 JOBS: dict[str, PeriodicJob] = {
     "sla": PeriodicJob("sla", 30.0, sla_service.check_alerts),
 }
-"""Every job `sdconsole workers run` knows, by name."""
+"""The periodic jobs every store has, by name (channel workers are added from the config)."""
 
 
 def run_jobs(
@@ -47,7 +79,8 @@ def run_jobs(
     stop: threading.Event,
     once: bool = False,
 ) -> dict[str, int]:
-    """Run the jobs on their intervals until `stop` is set (or one pass each, with `once`).
+    """Run the jobs on their intervals in this thread until `stop` is set (or one pass each,
+    with `once`). A failing pass is logged and the job runs again at its next turn.
 
     Returns:
         Items handled per job, over the whole run.
@@ -81,3 +114,184 @@ def run_jobs(
             break
         stop.wait(max(0.0, min(next_run.values()) - time.monotonic()))
     return handled
+
+
+def periodic(job: PeriodicJob, store: Store, clock: Clock) -> LoopWorker:
+    """A periodic job as a loop worker: a pass, a beat, a wait; a failing pass raises."""
+
+    def run(stop: threading.Event, report: Beat) -> None:
+        while not stop.is_set():
+            begun = time.monotonic()
+            count = job.run(store, clock)
+            report(count)
+            if count:
+                log.info("job %s handled %d", job.name, count)
+            stop.wait(max(0.0, job.interval - (time.monotonic() - begun)))
+
+    return LoopWorker(job.name, job.interval, run)
+
+
+class Supervisor:
+    """Runs loop workers in threads and restarts the ones that fail, with backoff."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        workers: Sequence[LoopWorker],
+        *,
+        min_backoff: float = 1.0,
+        max_backoff: float = 300.0,
+        join_timeout: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.workers = list(workers)
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self.join_timeout = join_timeout
+        self.restarts: dict[str, int] = dict.fromkeys((w.name for w in self.workers), 0)
+
+    def run(self, stop: threading.Event) -> None:
+        """Start every worker and return once `stop` is set and they have ended (bounded)."""
+        threads = [
+            threading.Thread(
+                target=self._supervise, args=(worker, stop), name=f"worker-{worker.name}"
+            )
+            for worker in self.workers
+        ]
+        for thread in threads:
+            thread.start()
+        stop.wait()
+        deadline = time.monotonic() + self.join_timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s did not stop within %.0f s", thread.name, self.join_timeout)
+
+    def _supervise(self, worker: LoopWorker, stop: threading.Event) -> None:
+        started = self.clock.now()
+        failures = 0
+
+        def report(handled: int) -> None:
+            beat(
+                self.store,
+                self.clock,
+                worker.name,
+                interval=worker.interval,
+                started_at=started,
+                handled=handled,
+            )
+
+        while not stop.is_set():
+            begun = time.monotonic()
+            try:
+                worker.run(stop, report)
+            except Exception as error:  # noqa: BLE001 - a failing worker is restarted, never lost
+                failures = 1 if time.monotonic() - begun > 60 else failures + 1
+                delay = min(self.max_backoff, self.min_backoff * 2 ** (failures - 1))
+                delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+                log.warning(
+                    "worker %s failed (%s: %s); restart %d in %.1f s",
+                    worker.name,
+                    type(error).__name__,
+                    error,
+                    failures,
+                    delay,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
+                beat(
+                    self.store,
+                    self.clock,
+                    worker.name,
+                    interval=worker.interval,
+                    started_at=started,
+                    error=f"{type(error).__name__}: {error}",
+                )
+                self.restarts[worker.name] += 1
+                stop.wait(delay)
+                continue
+            if not stop.is_set():
+                # A loop that returns by itself is restarted at once, but never in a spin.
+                stop.wait(self.min_backoff)
+
+
+OUTBOX_INTERVAL = 5.0
+"""Seconds between two looks at the outbox."""
+
+
+def worker_kinds(settings: Settings) -> list[str]:
+    """The worker names `sdconsole workers run` knows with these settings."""
+    names = list(JOBS)
+    if settings.mail.smtp is not None:
+        names.append("outbox")
+    names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
+    return names
+
+
+def build_workers(
+    store: Store, clock: Clock, settings: Settings, only: Sequence[str] | None = None
+) -> list[LoopWorker]:
+    """The workers to run: every periodic job, the outbox when SMTP is configured, and one
+    IMAP loop per mailbox; `only` narrows them (``imap`` means every mailbox).
+
+    Raises:
+        InvalidInput: `only` names a worker these settings do not have.
+    """
+    from sdconsole.services.intake import IntakeService
+    from sdconsole.services.mail import MailIntake
+    from sdconsole.services.outbox import smtp_outbox
+
+    known = worker_kinds(settings)
+    wanted = list(only) if only else known
+    unknown = [
+        n for n in wanted if n not in known and not (n == "imap" and settings.mail.mailboxes)
+    ]
+    if unknown:
+        raise InvalidInput(
+            N_("Unknown worker {names}; with this config the workers are: {known}"),
+            names=", ".join(unknown),
+            known=", ".join(known) or "—",
+        )
+    selected = [n for n in known if n in wanted or (n.startswith("imap:") and "imap" in wanted)]
+    workers: list[LoopWorker] = []
+    for name in selected:
+        if name in JOBS:
+            workers.append(periodic(JOBS[name], store, clock))
+        elif name == "outbox":
+            workers.append(_outbox_worker(store, clock, settings, smtp_outbox))
+        else:
+            mail = MailIntake(
+                store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
+            )
+            box = mail.mailbox(name.partition(":")[2])
+            workers.append(_mailbox_worker(name, mail, box))
+    return workers
+
+
+def _outbox_worker(
+    store: Store,
+    clock: Clock,
+    settings: Settings,
+    make: Callable[[Store, Clock, MailSettings], Outbox | None],
+) -> LoopWorker:
+    def run(stop: threading.Event, report: Beat) -> None:
+        outbox = make(store, clock, settings.mail)
+        if outbox is None:
+            return
+        try:
+            while not stop.is_set():
+                report(outbox.deliver_due())
+                stop.wait(OUTBOX_INTERVAL)
+        finally:
+            outbox.close()
+
+    return LoopWorker("outbox", OUTBOX_INTERVAL, run)
+
+
+def _mailbox_worker(name: str, mail: MailIntake, box: MailboxSettings) -> LoopWorker:
+    def run(stop: threading.Event, report: Beat) -> None:
+        mail.run(box, stop, on_pass=lambda result: report(result.seen))
+
+    # An IDLE round lasts at most 10 s, a poll `poll_seconds`: it beats at least that often.
+    return LoopWorker(name, max(10.0, box.poll_seconds if not box.idle else 10.0), run)

@@ -350,6 +350,8 @@ class Inbound(SQLModel, table=True):
     raw: bytes = Field(sa_type=LargeBinary)
     ticket_id: int | None = _fk("ticket.id")
     message_id: int | None = _fk("message.id", index=False)
+    source_ref: str | None = Field(default=None, max_length=300, unique=True)
+    """Where it was fetched (``imap:box:uidvalidity:uid``): taken once, whatever its key."""
 
 
 class Message(SQLModel, table=True):
@@ -361,8 +363,8 @@ class Message(SQLModel, table=True):
             "ix_message_outbox",
             "delivery_state",
             "id",
-            sqlite_where=text("delivery_state = 'queued'"),
-            postgresql_where=text("delivery_state = 'queued'"),
+            sqlite_where=text("delivery_state IN ('queued', 'sending')"),
+            postgresql_where=text("delivery_state IN ('queued', 'sending')"),
         ),
     )
 
@@ -379,9 +381,19 @@ class Message(SQLModel, table=True):
     channel_message_id: str | None = Field(default=None, max_length=500, index=True)
     is_auto: bool = False
     """An automatic acknowledgement or notice: never a first response."""
+    address: str | None = Field(default=None, max_length=254)
+    """The other end: an inbound message's sender, an outbound one's recipient (email address
+    or Telegram chat id)."""
     delivery_state: str | None = Field(default=None, max_length=16)
     sent_at: datetime | None = _ts()
     delivery_error: str | None = Field(default=None, sa_type=Text)
+    notes: list[dict[str, Any]] = _json([])
+    """Remarks for the engineer (an attachment over the size limit, a lossy decode, a failed
+    delivery): ``{"template", "params"}``, translated when shown."""
+    attempts: int = 0
+    """Delivery attempts made so far."""
+    next_attempt_at: datetime | None = _ts()
+    """When the outbox may try again (queued) or when a sender's claim lapses (sending)."""
 
 
 class Attachment(SQLModel, table=True):
@@ -523,6 +535,17 @@ class SavedView(SQLModel, table=True):
     filter: dict[str, Any] = _json({})
     position: int = 0
     created_at: datetime | None = _ts(nullable=False)
+
+
+class MailboxState(SQLModel, table=True):
+    """How far IMAP intake has read a mailbox: its UIDVALIDITY and the last UID taken."""
+
+    __tablename__ = "mailbox_state"
+
+    name: str = Field(primary_key=True, max_length=64)
+    uidvalidity: int = Field(default=0, sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime | None = _ts(nullable=False)
 
 
 class WorkerBeat(SQLModel, table=True):

@@ -104,9 +104,31 @@ def test_acknowledgement_is_queued_but_never_a_first_response(
 def test_auto_replies_are_threaded_but_not_acknowledged(
     store: Store, intake: IntakeService, clock: FixedClock
 ) -> None:
-    intake.ingest(email("<auto@shop>", clock.now(), is_auto=True))
+    first = intake.ingest(email("<first@shop>", clock.now(), subject="Касса не печатает"))
+    auto = intake.ingest(
+        email(
+            "<auto@shop>",
+            clock.now(),
+            subject="Автоответ",
+            in_reply_to=("<first@shop>",),
+            is_auto=True,
+        )
+    )
+    stray = intake.ingest(email("<stray@shop>", clock.now(), subject="Out of office", is_auto=True))
+    assert auto.outcome is Outcome.APPENDED and auto.ticket_id == first.ticket_id
+    # An automatic reply to nothing of ours opens no ticket: it is kept as a dead letter.
+    assert stray.outcome is Outcome.DEAD_LETTER and stray.ticket_id is None
+    assert count(store, Ticket) == 1
     with store.reader() as session:
-        assert session.execute(select(func.count()).select_from(Message)).scalar_one() == 1
+        acks = session.execute(
+            select(func.count()).select_from(Message).where(Message.kind == "outbound")
+        ).scalar_one()
+        assert acks == 1  # the first letter's acknowledgement only
+        letters = session.execute(select(DeadLetter)).scalars().all()
+        assert [d.error for d in letters] == ["automatic reply that answers no open ticket"]
+    # A replay of the stray reply is recognised, not dead-lettered twice.
+    again = intake.ingest(email("<stray@shop>", clock.now(), subject="Out of office", is_auto=True))
+    assert again.outcome is Outcome.DUPLICATE
 
 
 def test_client_reply_to_waiting_ticket_reopens_and_resumes_the_clock(

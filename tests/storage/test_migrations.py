@@ -103,7 +103,7 @@ def test_a_failing_inner_transaction_is_undone_alone(sqlite_store: Store) -> Non
 def test_upgrade_indexes_the_tickets_already_there(store_url: str) -> None:
     from sdconsole.domain.views import QueueFilter
     from sdconsole.storage import repositories
-    from sdconsole.storage.tables import Message, Ticket
+    from sdconsole.storage.tables import Ticket
 
     store = Store(store_url)
     try:
@@ -124,14 +124,13 @@ def test_upgrade_indexes_the_tickets_already_there(store_url: str) -> None:
             )
             session.add(ticket)
             session.flush()
-            session.add(
-                Message(
-                    ticket_id=ticket.id,
-                    kind="inbound",
-                    channel="email",
-                    body="DataMatrix не распознаётся",
-                    created_at=now,
-                )
+            # Written as the 0005 schema knew it: today's ORM has columns 0005 lacks.
+            session.execute(
+                sa.text(
+                    "INSERT INTO message (ticket_id, kind, channel, author_name, body, created_at,"
+                    " is_auto) VALUES (:ticket, 'inbound', 'email', '', :body, :at, false)"
+                ),
+                {"ticket": ticket.id, "body": "DataMatrix не распознаётся", "at": now},
             )
         store.upgrade()
         for words in ("елки", "сканера", "распознается", "datamatrix"):
