@@ -258,6 +258,20 @@ def _address_list(msg: Message, name: str) -> tuple[str, ...]:
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
+_PLACEHOLDER = re.compile(r"sdencodedword(\d+)x")
+
+
+class _Numbered:
+    """Replaces each encoded word by a numbered placeholder with no commas or quotes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _match: re.Match[str]) -> str:
+        self.count += 1
+        return f"sdencodedword{self.count - 1}x"
+
+
 def _sender(msg: Message, hint: str | None) -> Sender:
     """Who wrote: addresses are split with the encoded words set aside, so that a comma inside
     an encoded name ("Bürling, Andreas") does not split it."""
@@ -265,16 +279,12 @@ def _sender(msg: Message, hint: str | None) -> Sender:
         value = msg.get(header)
         if not value:
             continue
-        words: list[str] = []
-
-        def aside(match: re.Match[str]) -> str:
-            words.append(match.group(0))
-            return f"sdencodedword{len(words) - 1}x"
-
-        pairs = getaddresses([_ENCODED_WORD.sub(aside, str(value))])
+        words = _ENCODED_WORD.findall(str(value))
+        masked = _ENCODED_WORD.sub(_Numbered(), str(value))
+        pairs = getaddresses([masked])
         found = next(((n, a) for n, a in pairs if "@" in a), None)
         if found is not None:
-            name = re.sub(r"sdencodedword(\d+)x", lambda m: words[int(m.group(1))], found[0])
+            name = _PLACEHOLDER.sub(lambda m, w=words: w[int(m.group(1))], found[0])
             name = decode_header_value(name, hint).strip().strip('"').strip()
             return Sender(name=name, email=found[1].strip().lower())
         name, address = parseaddr(decode_header_value(value, hint))

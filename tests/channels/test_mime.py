@@ -284,7 +284,7 @@ def _compare(pairs: list[tuple[Path, object]]) -> dict[str, float]:
 def test_onlyoffice_expected_results_match() -> None:
     pairs = list(expected_onlyoffice())
     assert len(pairs) >= 30
-    scores = _compare(pairs)  # type: ignore[arg-type]
+    scores = _compare(pairs)
     assert scores == dict.fromkeys(("subject", "from", "name", "attachments", "body"), 1.0)
 
 
@@ -292,7 +292,7 @@ def test_onlyoffice_expected_results_match() -> None:
 def test_zammad_expected_results_match() -> None:
     pairs = list(expected_zammad())
     assert len(pairs) >= 70
-    scores = _compare(pairs)  # type: ignore[arg-type]
+    scores = _compare(pairs)
     # Misses, each looked at: a header block broken by its exporter (mail054, mail068), a
     # Shift-JIS subject with no charset anywhere (mail093), a UTF-7 subject that Zammad leaves
     # encoded (mail018), a sender name Zammad splits at a comma inside an encoded word
