@@ -20,6 +20,7 @@ from email.message import Message
 from email.policy import Compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from enum import StrEnum
+from functools import partial
 
 from sdconsole.domain.intake import DeliveryFailure, InboundAttachment, Notice, Sender
 from sdconsole.i18n import N_
@@ -272,6 +273,10 @@ class _Numbered:
         return f"sdencodedword{self.count - 1}x"
 
 
+def _restore(words: list[str], match: re.Match[str]) -> str:
+    return words[int(match.group(1))]
+
+
 def _sender(msg: Message, hint: str | None) -> Sender:
     """Who wrote: addresses are split with the encoded words set aside, so that a comma inside
     an encoded name ("Bürling, Andreas") does not split it."""
@@ -284,7 +289,7 @@ def _sender(msg: Message, hint: str | None) -> Sender:
         pairs = getaddresses([masked])
         found = next(((n, a) for n, a in pairs if "@" in a), None)
         if found is not None:
-            name = _PLACEHOLDER.sub(lambda m, w=words: w[int(m.group(1))], found[0])
+            name = _PLACEHOLDER.sub(partial(_restore, words), found[0])
             name = decode_header_value(name, hint).strip().strip('"').strip()
             return Sender(name=name, email=found[1].strip().lower())
         name, address = parseaddr(decode_header_value(value, hint))
