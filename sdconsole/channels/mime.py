@@ -68,7 +68,8 @@ class ParsedMail:
     notes: tuple[Notice, ...] = ()
     failure: DeliveryFailure | None = None
     body_digest: str = ""
-    """sha256 of the bytes after the header block: the same letter delivered twice has one."""
+    """sha256 of the bytes after the header block, line ends made LF: the same letter
+    delivered twice, by any transport, has one."""
 
     @property
     def idempotency_key(self) -> str:
@@ -709,7 +710,8 @@ def parse_mail(raw: bytes, *, attachment_limit: int = DEFAULT_ATTACHMENT_LIMIT) 
         references.extend(ids if header == "In-Reply-To" else reversed(ids))
     message_id = next(iter(message_ids(str(msg.get("Message-ID") or ""))), None)
     match = _HEADER_END.search(raw)
-    body = raw[match.end() :] if match else b""
+    # Line ends vary with the transport (a file, mbox, IMAP): the same letter has one digest.
+    body = (raw[match.end() :] if match else b"").replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return ParsedMail(
         message_id=message_id,
         subject=subject,

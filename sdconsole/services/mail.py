@@ -225,7 +225,9 @@ class MailIntake:
             self._save_checkpoint(box.name, uidvalidity, chunk[-1])
         if not uids and known_validity != uidvalidity:
             self._save_checkpoint(box.name, uidvalidity, last_uid)
-        return PassResult(seen=len(uids), outcomes=tuple(sorted(outcomes.items())))
+        return PassResult(
+            seen=len(uids), outcomes=tuple(sorted((k, n) for k, n in outcomes.items() if n))
+        )
 
     def _checkpoint(self, name: str) -> tuple[int, int]:
         with self.store.reader() as session:
