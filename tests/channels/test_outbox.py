@@ -37,7 +37,7 @@ def mail_settings(smtp: SmtpServer, **changes: object) -> MailSettings:
         display_name="Support",
         client_language="en",
         smtp=SmtpSettings(host=smtp.host, port=smtp.port, security="none", timeout=5),
-        **changes,  # type: ignore[arg-type]
+        **changes,
     )
 
 

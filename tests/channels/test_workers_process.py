@@ -53,7 +53,7 @@ def sdconsole(store: Store, *args: str, password: str) -> subprocess.Popen[bytes
 
 def scalar(store: Store, query: object) -> int:
     with store.reader() as session:
-        return int(session.execute(query).scalar_one())  # type: ignore[call-overload]
+        return int(session.execute(query).scalar_one())
 
 
 def test_workers_run_takes_mail_and_stops_on_sigterm(
