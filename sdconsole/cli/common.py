@@ -8,6 +8,7 @@ reached or opened.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -188,6 +189,8 @@ def to_jsonable(value: Any) -> Any:
     """Convert records for ``--format json``: datetimes as ISO 8601 UTC, enums as values."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(dataclasses.asdict(value))
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, datetime):

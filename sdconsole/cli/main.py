@@ -10,6 +10,7 @@ from sdconsole.cli import catalogue as catalogue_cli
 from sdconsole.cli import classifier as classifier_cli
 from sdconsole.cli import config as config_cli
 from sdconsole.cli import db as db_cli
+from sdconsole.cli import dead_letters as dead_letters_cli
 from sdconsole.cli import demo as demo_cli
 from sdconsole.cli import imports as import_cli
 from sdconsole.cli import mail as mail_cli
@@ -32,6 +33,7 @@ app.add_typer(ticket_cli.app, name="ticket")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(workers_cli.app, name="workers")
 app.add_typer(mail_cli.app, name="mail")
+app.add_typer(dead_letters_cli.app, name="dead-letters")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")

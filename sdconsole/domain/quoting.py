@@ -203,7 +203,8 @@ _VERB_END_RE = re.compile(
 # The Bat!: "Вы писали 12 марта 2024 г., 10:15:".
 _BAT_RE = re.compile(r"вы писали\s.{0,80}:", re.IGNORECASE)
 _ANGLE_EMAIL_RE = re.compile(r"<\s*[^\s<>@]+@[^\s<>]+")
-_EMAIL_END_RE = re.compile(r"<\s*[^\s<>@]+@[^\s<>]+\s*>\s*:$")
+_ADDRESS_TAIL_RE = re.compile(r"\s[^\s<>@]+@[\w.-]+\.[a-z]{2,}\s*$", re.IGNORECASE)
+_EMAIL_END_RE = re.compile(r"(?:<\s*|\s)[^\s<>@]+@[^\s<>]+\s*>?\s*:$")
 _DIGIT_RE = re.compile(r"\d")
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}")
 _SENTENCE_END = (".", "!", "?", ";")
@@ -428,6 +429,8 @@ class _Scan:
             before = text[max(0, pos - 12) : pos].rstrip()
             if before.endswith(_ATTRIBUTION_ENDINGS) or before[-1:].isdigit():
                 yield pos, _ATTRIBUTION
+            elif _ADDRESS_TAIL_RE.search(text, max(0, pos - 120), pos):
+                yield pos, _ATTRIBUTION  # mail.ru with no name: "… от ivan@mail.ru:"
 
     def _field_hits(self, needle: str, end: int) -> Iterator[tuple[int, str]]:
         """Lines before `end` that begin with the header field `needle` ("From:", "От:")."""
@@ -540,7 +543,8 @@ class _Scan:
             joined = " ".join(parts[index:])
             if len(joined) > _MAX_ATTRIBUTION or not _ATTRIBUTION_START_RE.match(joined):
                 continue
-            if _ANGLE_EMAIL_RE.search(joined) and _DIGIT_RE.search(joined):
+            emailed = _ANGLE_EMAIL_RE.search(joined) or _EMAIL_END_RE.search(joined)
+            if emailed and _DIGIT_RE.search(joined):
                 if verb or _EMAIL_END_RE.search(joined):
                     return starts[index], True
             wrapped = index < len(parts) - 1

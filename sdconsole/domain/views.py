@@ -136,6 +136,11 @@ class MessageView:
     is_auto: bool
     delivery_state: str | None
     attachments: tuple[str, ...] = ()
+    delivery_error: str | None = None
+    address: str | None = None
+    """The sender (inbound) or recipient (outbound): an email address or a chat id."""
+    notes: tuple[dict[str, Any], ...] = ()
+    """Channel notices (``{"template", "params"}``), translated when shown."""
 
 
 @dataclass(frozen=True, slots=True)

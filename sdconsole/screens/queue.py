@@ -57,6 +57,7 @@ class QueueScreen(Screen[None]):
         Binding("x", "clear_filter", N_("Clear filter"), id="queue.clear", show=False),
         Binding("delete", "delete_view", N_("Delete saved view"), id="queue.delete", show=False),
         Binding("c", "contracts", N_("Clients"), id="queue.contracts"),
+        Binding("D", "dead_letters", N_("Dead letters"), id="queue.dead_letters", show=False),
         Binding("r", "reload", N_("Refresh"), id="queue.refresh"),
         Binding("question_mark", "help", N_("Help"), id="queue.help"),
     ]
@@ -398,6 +399,11 @@ class QueueScreen(Screen[None]):
         from sdconsole.screens.contracts import ContractScreen
 
         self.app.push_screen(ContractScreen())
+
+    def action_dead_letters(self) -> None:
+        from sdconsole.screens.dead_letters import DeadLetterScreen
+
+        self.app.push_screen(DeadLetterScreen())
 
     def action_help(self) -> None:
         from sdconsole.screens.dialogs import HelpScreen

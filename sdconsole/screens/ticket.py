@@ -35,15 +35,40 @@ from sdconsole.domain.model import (
     SupportLine,
     ticket_number,
 )
+from sdconsole.domain.quoting import fold
 from sdconsole.domain.text import safe_filename, strip_control
-from sdconsole.domain.views import TicketView
+from sdconsole.domain.views import MessageView, TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
-from sdconsole.reports.history import history_lines
+from sdconsole.reports.history import history_lines, notice_text
 from sdconsole.reports.ticket import mark_breach, sla_summary
 from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen, TextViewer
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import repositories
+
+_DELIVERY = {
+    "queued": (N_("waiting to be sent"), "yellow"),
+    "sending": (N_("sending"), "yellow"),
+    "sent": (N_("sent"), "green"),
+    "failed": (N_("not delivered"), "bold red"),
+}
+
+
+def _delivery(entry: MessageView) -> Text | None:
+    """An outbound entry's delivery state, with the reason when it failed."""
+    if entry.kind != MessageKind.OUTBOUND or entry.delivery_state not in _DELIVERY:
+        return None
+    label, style = _DELIVERY[entry.delivery_state]
+    text = Text(f"[{_(label)}]", style=style)
+    if entry.delivery_error and entry.delivery_state in ("failed", "queued"):
+        text.append(
+            f" {entry.delivery_error}", style=style if entry.delivery_state == "failed" else "dim"
+        )
+    return text
+
+
+def _classes(entry: MessageView) -> str:
+    return f"message -{entry.kind.value}" + (" -auto" if entry.is_auto else "")
 
 
 def _when(value: datetime | None, zone: str | None = None) -> str:
@@ -77,6 +102,7 @@ class TicketScreen(Screen[None]):
         Binding("w", "save_file", N_("Save an attachment"), id="ticket.save_file", show=False),
         Binding("v", "view_file", N_("View an attachment"), id="ticket.view_file", show=False),
         Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
+        Binding("z", "toggle_quotes", N_("Show quoted text"), id="ticket.quotes", show=False),
         Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
         Binding("question_mark", "help", N_("Help"), id="ticket.help"),
     ]
@@ -100,6 +126,8 @@ class TicketScreen(Screen[None]):
         translate_bindings(self)
         self.ticket_id = ticket_id
         self.view: TicketView | None = None
+        self.show_quotes = False
+        """Whether quoted history and signatures are shown in full."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -151,16 +179,9 @@ class TicketScreen(Screen[None]):
             MessageKind.SYSTEM: _("system"),
         }
         for entry in view.messages:
-            head = Text(f"{_when(entry.created_at, view.site_timezone)}  ", style="dim")
-            head.append(f"{kinds[entry.kind]} · ", style="bold")
-            head.append(entry.author or "—")
-            if entry.is_auto:
-                head.append(f"  ({_('automatic')})", style="dim")
-            content = Text.assemble(head, "\n", entry.body)
-            for name in entry.attachments:
-                content.append(f"\n📎 {name}", style="dim")
-            classes = f"message -{entry.kind.value}" + (" -auto" if entry.is_auto else "")
-            widgets.append(Static(content, classes=classes))
+            widgets.append(
+                Static(self._entry(entry, kinds, view.site_timezone), classes=_classes(entry))
+            )
         if view.device_info is not None:
             widgets.insert(0, Static(self._device_panel(view), id="ticket-device"))
         if view.checklist:
@@ -173,6 +194,42 @@ class TicketScreen(Screen[None]):
             history.append_text(line)
         widgets.append(Static(history, id="ticket-history"))
         await body.mount_all(widgets)
+
+    def _entry(self, entry: MessageView, kinds: dict[MessageKind, str], zone: str | None) -> Text:
+        """One thread entry: who and when, the text (quoted history and signatures folded
+        unless shown), attachments, the channel's notices and the delivery state."""
+        head = Text(f"{_when(entry.created_at, zone)}  ", style="dim")
+        head.append(f"{kinds[entry.kind]} · ", style="bold")
+        head.append(entry.author or "—")
+        if entry.address and entry.address != entry.author:
+            head.append(f" <{entry.address}>", style="dim")
+        if entry.is_auto:
+            head.append(f"  ({_('automatic')})", style="dim")
+        state = _delivery(entry)
+        if state is not None:
+            head.append("  ")
+            head.append_text(state)
+        content = Text.assemble(head, "\n")
+        folded = fold(entry.body) if entry.kind == MessageKind.INBOUND else None
+        if folded is not None and folded.folded and not self.show_quotes:
+            content.append(folded.reply.rstrip())
+            hidden = len((folded.signature + folded.quoted).splitlines())
+            content.append(
+                "\n"
+                + _("… {n} lines of quoted text and signature hidden (z shows)").format(n=hidden),
+                style="dim italic",
+            )
+        else:
+            content.append(entry.body)
+        for name in entry.attachments:
+            content.append(f"\n📎 {name}", style="dim")
+        for note in entry.notes:
+            content.append("\n⚠ " + notice_text(note), style="yellow")
+        return content
+
+    def action_toggle_quotes(self) -> None:
+        self.show_quotes = not self.show_quotes
+        self._load()
 
     def _device_panel(self, view: TicketView) -> Text:
         device = view.device_info

@@ -469,6 +469,9 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
                 is_auto=m.is_auto,
                 delivery_state=m.delivery_state,
                 attachments=tuple(files.get(m.id or 0, ())),
+                delivery_error=m.delivery_error,
+                address=m.address,
+                notes=tuple(n for n in m.notes or () if isinstance(n, dict)),
             )
             for m in messages
         ),
