@@ -43,6 +43,7 @@ from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
 from sdconsole.reports.history import history_lines, notice_text
 from sdconsole.reports.ticket import mark_breach, sla_summary
 from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen, TextViewer
+from sdconsole.services.intake import UNKNOWN_SENDER_TAG
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import repositories
 
@@ -102,6 +103,7 @@ class TicketScreen(Screen[None]):
         Binding("w", "save_file", N_("Save an attachment"), id="ticket.save_file", show=False),
         Binding("v", "view_file", N_("View an attachment"), id="ticket.view_file", show=False),
         Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
+        Binding("b", "bind_sender", N_("Bind the sender"), id="ticket.bind", show=False),
         Binding("z", "toggle_quotes", N_("Show quoted text"), id="ticket.quotes", show=False),
         Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
         Binding("question_mark", "help", N_("Help"), id="ticket.help"),
@@ -227,6 +229,40 @@ class TicketScreen(Screen[None]):
             content.append("\n⚠ " + notice_text(note), style="yellow")
         return content
 
+    def action_bind_sender(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        sender = next(
+            (m for m in view.messages if m.kind == MessageKind.INBOUND and m.address), None
+        )
+        if sender is None:
+            self.notify(_("This ticket's sender left no address to bind."), severity="warning")
+            return
+
+        def bind(values: dict[str, str]) -> None:
+            self._act(
+                lambda version: self._service.bind_sender(
+                    self.ticket_id,
+                    values["client"],
+                    name=values["name"],
+                    actor=self._actor,
+                    expected_version=version,
+                ),
+                _("{address} is now a contact of {client}.").format(
+                    address=sender.address, client=values["client"]
+                ),
+            )
+
+        self._ask(
+            _("Bind {address} to a client").format(address=sender.address),
+            [
+                Field("client", _("Shop or client: code, ИНН or exact name"), required=True),
+                Field("name", _("Contact's name"), value=sender.author, required=True),
+            ],
+            bind,
+        )
+
     def action_toggle_quotes(self) -> None:
         self.show_quotes = not self.show_quotes
         self._load()
@@ -310,7 +346,13 @@ class TicketScreen(Screen[None]):
         grid.add_row(
             pair(_("Client"), view.client_name or "—"),
             pair(_("Site"), " ".join(x for x in (view.site_name, local_now) if x) or "—"),
-            pair(_("Contact"), view.contact_name or "—"),
+            (
+                pair(_("Contact"), view.contact_name)
+                if view.contact_name
+                else Text(_("unknown sender (b binds)"), style="bold yellow")
+                if UNKNOWN_SENDER_TAG in view.tags
+                else pair(_("Contact"), "—")
+            ),
             pair(_("Device"), view.device or "—"),
         )
         grid.add_row(

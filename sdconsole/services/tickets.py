@@ -29,6 +29,7 @@ from sdconsole.domain.errors import (
 from sdconsole.domain.model import (
     Actor,
     ChannelKind,
+    ClientKind,
     DeliveryState,
     EventKind,
     LinkKind,
@@ -45,6 +46,7 @@ from sdconsole.services import sla as sla_service
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
     Category,
+    Client,
     Contact,
     Engineer,
     Event,
@@ -561,6 +563,80 @@ class TicketService:
             assert entry.id is not None
             return entry.id
 
+    # -- the sender --------------------------------------------------------------------------
+
+    def bind_sender(
+        self,
+        ticket_id: int,
+        client: str,
+        *,
+        name: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> int:
+        """Bind a ticket from an unknown sender to a client or shop: the sender becomes (or is
+        found as) a contact there, and the ticket takes that client, shop and contract.
+
+        Args:
+            client: the client or shop by code, ИНН or exact name.
+            name: the contact's name.
+
+        Returns:
+            The contact's id.
+
+        Raises:
+            NotFound: no such client, or several match.
+            InvalidInput: the ticket's sender has no address to bind.
+        """
+        from sdconsole.services.intake import UNKNOWN_SENDER_TAG, contract_holder
+
+        _require_engineer(actor)
+        with self._edit(ticket_id, actor, expected_version) as (session, ticket):
+            target = _client_by_ref(session, client)
+            address = session.execute(
+                select(Message.address, Message.channel)
+                .where(Message.ticket_id == ticket_id, Message.kind == MessageKind.INBOUND.value)
+                .where(Message.address.is_not(None))
+                .order_by(Message.id)
+                .limit(1)
+            ).first()
+            if address is None:
+                raise InvalidInput(N_("This ticket's sender left no address to bind."))
+            value, channel = address
+            field = {"email": "email", "telegram": "telegram_id"}.get(channel, "phone")
+            contact = repositories.contact_for(session=session, **{field: value})
+            if contact is None:
+                contact = Contact(
+                    client_id=target.id,
+                    name=name.strip() or value,
+                    created_at=self.clock.now(),
+                    **{field: value},
+                )
+                session.add(contact)
+                session.flush()
+            before = ticket.contact_id
+            ticket.contact_id = contact.id
+            if target.kind == ClientKind.SITE.value:
+                ticket.site_id = target.id
+            holder, contract = contract_holder(
+                session, target.id, ticket.received_at or self.clock.now()
+            )
+            ticket.client_id = holder.id if holder else target.id
+            ticket.contract_id = contract.id if contract else None
+            ticket.tags = [t for t in ticket.tags if t != UNKNOWN_SENDER_TAG]
+            self._event(
+                session,
+                ticket,
+                actor,
+                EventKind.FIELD,
+                before=before,
+                after=f"{contact.name} <{value}> → {target.name}",
+                field="contact",
+            )
+            sla_service.refresh(session, ticket, self.clock.now())
+            assert contact.id is not None
+            return contact.id
+
     # -- checklist ---------------------------------------------------------------------------
 
     def add_check(
@@ -727,6 +803,33 @@ def _require_open(ticket: Ticket) -> None:
             number=_number(ticket.id or 0),
             status=Status(ticket.status).label,
         )
+
+
+def _client_by_ref(session: Session, ref: str) -> Client:
+    """A client or shop by code, ИНН or exact name (case-insensitive); exactly one."""
+    from sqlalchemy import func, or_
+
+    text = ref.strip()
+    found = (
+        session.execute(
+            select(Client)
+            .where(
+                Client.is_active,
+                or_(
+                    Client.external_id == text,
+                    Client.inn == text,
+                    func.lower(Client.name) == text.lower(),
+                ),
+            )
+            .order_by(Client.id)
+            .limit(5)
+        )
+        .scalars()
+        .all()
+    )
+    if len(found) != 1:
+        raise NotFound(N_("No single client or shop is {ref}: give its code or ИНН."), ref=text)
+    return found[0]
 
 
 def _require_engineer(actor: Actor) -> None:

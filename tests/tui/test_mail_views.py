@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import select
 from textual.widgets import DataTable, Static
 
@@ -29,6 +31,14 @@ REPLY = (
     "> Перезагрузите кассу и напишите, что на экране.\r\n"
     "> Служба поддержки\r\n"
 ).encode()
+
+
+def header_text(app: SdConsoleApp) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(app.screen.query_one("#ticket-header", Static).content)
+    return console.export_text()
 
 
 def thread_text(app: SdConsoleApp) -> str:
@@ -109,3 +119,47 @@ async def test_dead_letters_are_listed_shown_retried_and_dismissed(
         await settle(pilot)
         assert list_dead_letters(app.store) == []
         assert not app.screen.query_one(DataTable).display
+
+
+async def test_an_unknown_sender_is_bound_to_a_shop(app: SdConsoleApp, clock: FixedClock) -> None:
+    from textual.widgets import Input
+
+    from sdconsole.screens.dialogs import FormDialog
+
+    result = IntakeService(app.store, clock, routing=MANUAL).ingest(
+        email("<stranger@x>", clock.now(), subject="Касса", sender="new.manager@shop7.example")
+    )
+    assert result.ticket_id is not None
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.push_screen(TicketScreen(result.ticket_id))
+        await settle(pilot)
+        header = header_text(app)
+        assert "unknown sender (b binds)" in header
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-client", Input).value = "S-404"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)  # refused: no such shop, said so
+        await pilot.press("b")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-client", Input).value = "S-7"
+        form.query_one("#field-name", Input).value = "Пётр, новый управляющий"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        header = header_text(app)
+        assert "Пётр, новый управляющий" in header and "Магазин №7" in header
+        assert "unknown sender" not in header
+    # The next letter from that address finds the contact by itself.
+    again = IntakeService(app.store, clock, routing=MANUAL).ingest(
+        email("<stranger-2@x>", clock.now(), subject="Весы", sender="new.manager@shop7.example")
+    )
+    with app.store.reader() as session:
+        from sdconsole.storage.tables import Ticket
+
+        ticket = session.get(Ticket, again.ticket_id)
+        assert ticket is not None and ticket.contact_id is not None and ticket.tags == []
