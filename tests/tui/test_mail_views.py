@@ -145,10 +145,10 @@ async def test_an_unknown_sender_is_bound_to_a_shop(app: SdConsoleApp, clock: Fi
         assert isinstance(app.screen, TicketScreen)  # refused: no such shop, said so
         await pilot.press("b")
         await settle(pilot)
-        form = app.screen
-        assert isinstance(form, FormDialog)
-        form.query_one("#field-client", Input).value = "S-7"
-        form.query_one("#field-name", Input).value = "Пётр, новый управляющий"
+        second = app.screen
+        assert isinstance(second, FormDialog)
+        second.query_one("#field-client", Input).value = "S-7"
+        second.query_one("#field-name", Input).value = "Пётр, новый управляющий"
         await pilot.press("ctrl+s")
         await settle(pilot)
         header = header_text(app)
