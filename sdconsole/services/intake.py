@@ -58,6 +58,10 @@ from sdconsole.storage.tables import (
 
 log = logging.getLogger(__name__)
 
+CLASSIFY_CHARS = 4000
+"""How much of a body classification, entity linking and priority read: what a request is
+about is said at its start; a long letter's tail is quoted history, signatures or a newsletter."""
+
 UNKNOWN_SENDER_TAG = "unknown-sender"
 """The tag on a ticket whose sender is no known contact: an engineer binds it."""
 
@@ -307,7 +311,7 @@ class IntakeService:
         self, session: Session, message: InboundMessage, contact: Contact | None
     ) -> Ticket:
         now = self.clock.now()
-        text = f"{message.subject}\n{message.body}"
+        text = f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}"
         entities = extract_entities(text)
         linked: dict[str, str] = {}
         site_id = message.site_id
@@ -438,7 +442,7 @@ class IntakeService:
             found = repositories.category_by_code(session=session, code=message.category_code)
             return found, []
         classifier = self._classifier or self._keywords(session)
-        suggestions = classifier.classify(f"{message.subject}\n{message.body}")
+        suggestions = classifier.classify(f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}")
         if suggestions and suggestions[0].confidence >= self.routing.classify_threshold:
             found = repositories.category_by_code(session=session, code=suggestions[0].code)
             if found is not None and found.is_active:

@@ -1,8 +1,9 @@
 """Provides `MailIntake`: letters from IMAP mailboxes and files into the intake pipeline.
 
 The order of things is what makes it safe. For each batch of UIDs: fetch without marking seen;
-store each letter (raw bytes, ticket or message, in one transaction); only then flag, move or
-delete the batch on the server; then advance the mailbox checkpoint. A crash anywhere replays
+store the letters (raw bytes, tickets and messages; one transaction for the batch, a savepoint
+per letter); only then flag, move or delete the batch on the server; then advance the mailbox
+checkpoint. A crash anywhere replays
 at most the last batch, and the replay is recognised twice over: by ``(mailbox, UIDVALIDITY,
 UID)`` (the ledger's source reference) and by the letter's Message-ID and body digest. When the
 server changes UIDVALIDITY, the mailbox is read again from the start and only the second key
@@ -216,11 +217,15 @@ class MailIntake:
             taken = self._known_refs(list(refs.values()))
             outcomes[Outcome.DUPLICATE.value] += len(taken)
             wanted = [uid for uid in chunk if refs[uid] not in taken]
-            for mail in source.fetch(wanted):
-                result = self.take(
-                    mail.raw, received_at=mail.received_at, source_ref=refs[mail.uid]
-                )
-                outcomes[result.outcome.value] += 1
+            fetched = list(source.fetch(wanted))  # the network round trip, before the lock
+            # One commit per batch: each letter is a savepoint of its own, so one that fails
+            # is undone alone (and kept as a dead letter) while the others are stored.
+            with self.store.transaction():
+                for mail in fetched:
+                    result = self.take(
+                        mail.raw, received_at=mail.received_at, source_ref=refs[mail.uid]
+                    )
+                    outcomes[result.outcome.value] += 1
             source.done(chunk)
             self._save_checkpoint(box.name, uidvalidity, chunk[-1])
         if not uids and known_validity != uidvalidity:

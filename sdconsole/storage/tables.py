@@ -366,6 +366,7 @@ class Message(SQLModel, table=True):
             sqlite_where=text("delivery_state IN ('queued', 'sending')"),
             postgresql_where=text("delivery_state IN ('queued', 'sending')"),
         ),
+        Index("ix_message_address", "address", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

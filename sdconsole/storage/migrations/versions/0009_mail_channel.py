@@ -4,6 +4,7 @@
 - ``message.address``: the sender of an inbound message, the recipient of an outbound one;
 - ``message.attempts`` / ``next_attempt_at``: the outbox retries with backoff, and a sender's
   claim on a letter (state ``sending``) lapses at ``next_attempt_at``;
+- ``ix_message_address``: a sender's messages by time (the acknowledgements' rate limit);
 - ``inbound.source_ref``: where a payload was fetched (mailbox, UIDVALIDITY, UID), unique;
 - ``mailbox_state``: each mailbox's UIDVALIDITY and the last UID taken.
 
@@ -48,6 +49,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("message") as batch_op:
         batch_op.alter_column("attempts", server_default=None)
+        batch_op.create_index("ix_message_address", ["address", "created_at"], unique=False)
         batch_op.alter_column("notes", server_default=None)
     with op.batch_alter_table("inbound") as batch_op:
         batch_op.add_column(sa.Column("source_ref", sa.String(length=300), nullable=True))
@@ -68,6 +70,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f("uq_inbound_source_ref"), type_="unique")
         batch_op.drop_column("source_ref")
     with op.batch_alter_table("message") as batch_op:
+        batch_op.drop_index("ix_message_address")
         batch_op.drop_index("ix_message_outbox", sqlite_where=_PENDING, postgresql_where=_PENDING)
         batch_op.create_index(
             "ix_message_outbox",
