@@ -70,7 +70,7 @@ def build(count: int, letters: list[bytes]) -> list[bytes]:
         if raw.startswith(b"From "):
             raw = raw.split(b"\n", 1)[1]  # an mbox separator line is not a header
         fresh = f"Message-ID: <bench-{n}-{uuid.uuid4().hex[:8]}@bench.example>\r\n".encode()
-        raw, found = _MESSAGE_ID.subn(lambda _m: fresh, raw, count=1)
+        raw, found = _MESSAGE_ID.subn(fresh.replace(b"\\", b"\\\\"), raw, count=1)
         out.append(raw if found else fresh + raw)
     return out
 
