@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -57,6 +58,9 @@ from sdconsole.storage.tables import (
 )
 
 log = logging.getLogger(__name__)
+
+KEYWORDS_TTL = 30.0
+"""Seconds a read of the categories' keyword rules is reused."""
 
 CLASSIFY_CHARS = 4000
 """How much of a body classification, entity linking and priority read: what a request is
@@ -123,6 +127,7 @@ class IntakeService:
         self._classifier = classifier
         self._keyword_rules: tuple[tuple[str, tuple[str, ...], str | None], ...] = ()
         self._keyword_classifier: Classifier | None = None
+        self._keywords_read_at = float("-inf")
 
     @classmethod
     def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> IntakeService:
@@ -450,7 +455,12 @@ class IntakeService:
         return None, suggestions
 
     def _keywords(self, session: Session) -> Classifier:
-        """The category table's keyword rules, rebuilt only when the table changed."""
+        """The category table's keyword rules, read again at most every `KEYWORDS_TTL`
+        seconds and rebuilt only when the table changed (a catalogue has thousands of nodes:
+        reading them for every letter would cost more than the letter)."""
+        fresh = time.monotonic() - self._keywords_read_at < KEYWORDS_TTL
+        if self._keyword_classifier is not None and fresh:
+            return self._keyword_classifier
         rows = session.execute(
             select(Category.id, Category.code, Category.keywords, Category.parent_id).where(
                 Category.is_active.is_(True)
@@ -463,6 +473,7 @@ class IntakeService:
                 for _id, code, keywords, parent_id in rows
             )
         )
+        self._keywords_read_at = time.monotonic()
         if self._keyword_classifier is None or rules != self._keyword_rules:
             self._keyword_classifier = KeywordClassifier.from_rows(rules)
             self._keyword_rules = rules

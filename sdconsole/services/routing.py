@@ -70,19 +70,25 @@ def raises_impact(session: Session, settings: RoutingSettings, path: Sequence[in
 
 def candidates(session: Session, now: datetime) -> list[Candidate]:
     """Every active engineer, whether on shift now, and their open tickets."""
+    engineers = list(session.exec(select(Engineer).where(col(Engineer.is_active).is_(True))))
+    if not engineers:
+        return []
+    ids = [e.id for e in engineers if e.id is not None]
     load: dict[int, int] = dict(
         session.execute(
             select(Ticket.assignee_id, func.count())
-            .where(col(Ticket.assignee_id).is_not(None), col(Ticket.status).in_(_OPEN))
+            .where(col(Ticket.assignee_id).in_(ids), col(Ticket.status).in_(_OPEN))
             .group_by(Ticket.assignee_id)
         ).all()
     )
-    calendars = {row.id: row for row in session.exec(select(BusinessCalendar)).all()}
+    calendars: dict[int | None, BusinessCalendar] | None = None
     found = []
-    for engineer in session.exec(select(Engineer).where(col(Engineer.is_active).is_(True))):
+    for engineer in engineers:
         assert engineer.id is not None
         on_shift = engineer.on_duty
         if on_shift and engineer.shift_calendar_id is not None:
+            if calendars is None:
+                calendars = {row.id: row for row in session.exec(select(BusinessCalendar)).all()}
             row = calendars.get(engineer.shift_calendar_id)
             if row is not None:
                 calendar = calendar_for_row(row, engineer.timezone or "Europe/Moscow")

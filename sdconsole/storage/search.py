@@ -188,6 +188,8 @@ def _collect(session: OrmSession, _context: Any) -> None:
 
 @event.listens_for(OrmSession, "before_commit")
 def _flush_documents(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint of a batch: the batch's own commit indexes everything it changed
     session.flush()
     dirty: set[int] = session.info.pop(_DIRTY, set())
     if dirty and _has_index(session):
