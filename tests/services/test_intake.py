@@ -218,8 +218,12 @@ def test_acknowledgement_speaks_the_clients_language_not_the_uis(
 
 
 def test_the_classifier_follows_category_edits(
-    store: Store, intake: IntakeService, clock: FixedClock
+    store: Store, intake: IntakeService, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import time
+
+    from sdconsole.services import intake as intake_module
+
     first = intake.ingest(email("<k1@shop>", clock.now(), subject="Сканер молчит", body="-"))
     with store.transaction() as session:
         session.add(
@@ -231,6 +235,9 @@ def test_the_classifier_follows_category_edits(
                 keywords=["сканер"],
             )
         )
+    # The rules are reread at most every KEYWORDS_TTL seconds (not for every letter).
+    later = time.monotonic() + intake_module.KEYWORDS_TTL + 1
+    monkeypatch.setattr(intake_module.time, "monotonic", lambda: later)
     second = intake.ingest(email("<k2@shop>", clock.now(), subject="Сканер молчит", body="-"))
     with store.reader() as session:
         assert session.get(Ticket, first.ticket_id).category_id is None
