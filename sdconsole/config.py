@@ -136,6 +136,30 @@ class MailSettings(BaseModel):
         return self.address.rpartition("@")[2] or "sdconsole.invalid"
 
 
+class TelegramSettings(BaseModel):
+    """``[telegram]``: the support bot (docs/telegram.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token_env: str | None = None
+    """The environment variable that holds the bot token (never the config file)."""
+    token_file: Path | None = None
+    """Or a file that holds it (first line)."""
+    base_url: str = "https://api.telegram.org/bot"
+    """The Bot API server (a local telegram-bot-api server, or the tests' own)."""
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    language: Literal["ru", "en"] = "ru"
+    """The language the bot speaks to contacts."""
+    poll_seconds: int = Field(default=25, ge=0, le=50)
+    """Long-poll timeout of getUpdates."""
+    flood_per_minute: int = Field(default=20, ge=1)
+    """Messages a chat may send a minute; more are kept but not taken (one warning)."""
+    code_hours: int = Field(default=72, ge=1)
+    """How long a binding code is valid."""
+    attachment_limit_mb: float = Field(default=20.0, gt=0)
+    """Larger files are not downloaded (the Bot API serves up to 20 MB)."""
+
+
 def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:
     """A password from an environment variable or a file (first line); None when neither is set.
 
@@ -200,6 +224,9 @@ class Settings(BaseSettings):
 
     mail: MailSettings = Field(default_factory=MailSettings)
     """The email channel: mailboxes read, the SMTP server, acknowledgements (docs/email.md)."""
+
+    telegram: TelegramSettings | None = None
+    """The Telegram support bot; unset means no Telegram channel (docs/telegram.md)."""
 
     @classmethod
     def settings_customise_sources(

@@ -28,9 +28,11 @@ class DeliveryError(ChannelError):
             will not help and the letter is marked as failed at once.
     """
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
+        """The server asked to wait this many seconds before the next attempt (Telegram 429)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from sdconsole.cli import demo as demo_cli
 from sdconsole.cli import imports as import_cli
 from sdconsole.cli import mail as mail_cli
 from sdconsole.cli import report as report_cli
+from sdconsole.cli import telegram as telegram_cli
 from sdconsole.cli import tickets as ticket_cli
 from sdconsole.cli import workers as workers_cli
 from sdconsole.cli.common import CliState, handle_errors, state
@@ -34,6 +35,7 @@ app.add_typer(config_cli.app, name="config")
 app.add_typer(workers_cli.app, name="workers")
 app.add_typer(mail_cli.app, name="mail")
 app.add_typer(dead_letters_cli.app, name="dead-letters")
+app.add_typer(telegram_cli.app, name="telegram")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")

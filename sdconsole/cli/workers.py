@@ -23,7 +23,7 @@ def run(
         str | None,
         typer.Option(
             help="Comma-separated workers to run (default: all). Workers: sla, outbox (with"
-            " [mail.smtp]), imap (every mailbox) or imap:NAME."
+            " [mail.smtp] or [telegram]), imap (every mailbox) or imap:NAME, telegram."
         ),
     ] = None,
     once: Annotated[

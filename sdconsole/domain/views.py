@@ -260,6 +260,9 @@ class TicketView:
     def number(self) -> str:
         return ticket_number(self.id)
 
+    contact_id: int | None = None
+    """The ticket's contact (for binding their Telegram chat)."""
+
 
 @dataclass(frozen=True, slots=True)
 class QueueView:

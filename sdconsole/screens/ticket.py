@@ -104,6 +104,7 @@ class TicketScreen(Screen[None]):
         Binding("v", "view_file", N_("View an attachment"), id="ticket.view_file", show=False),
         Binding("m", "merge", N_("Merge into a ticket"), id="ticket.merge", show=False),
         Binding("b", "bind_sender", N_("Bind the sender"), id="ticket.bind", show=False),
+        Binding("g", "telegram_code", N_("Telegram code"), id="ticket.telegram", show=False),
         Binding("z", "toggle_quotes", N_("Show quoted text"), id="ticket.quotes", show=False),
         Binding("ctrl+r", "reload", N_("Refresh"), id="ticket.refresh", show=False),
         Binding("question_mark", "help", N_("Help"), id="ticket.help"),
@@ -261,6 +262,32 @@ class TicketScreen(Screen[None]):
                 Field("name", _("Contact's name"), value=sender.author, required=True),
             ],
             bind,
+        )
+
+    def action_telegram_code(self) -> None:
+        """A one-time code that binds the contact's Telegram chat to the bot."""
+        from sdconsole.services.telegram import issue_code
+
+        view = self.view
+        if view is None or view.contact_id is None:
+            self.notify(_("This ticket has no contact to give a code to."), severity="warning")
+            return
+        settings = self.app.settings.telegram  # type: ignore[attr-defined]
+        code = issue_code(
+            self.app.store,  # type: ignore[attr-defined]
+            self.app.clock,  # type: ignore[attr-defined]
+            view.contact_id,
+            engineer_id=self._actor.engineer_id,
+            hours=settings.code_hours if settings is not None else 72,
+        )
+        self.app.push_screen(
+            TextViewer(
+                _("Telegram code for {name}").format(name=view.contact_name or "—"),
+                _(
+                    "Ask the contact to send the bot:\n\n    /start {code}\n\n"
+                    "The code works once and for {hours} hours."
+                ).format(code=code, hours=settings.code_hours if settings is not None else 72),
+            )
         )
 
     def action_toggle_quotes(self) -> None:

@@ -287,7 +287,7 @@ class IntakeService:
                         created_at=self.clock.now(),
                     )
                 )
-            if contact is None and message.channel == ChannelKind.EMAIL:
+            if contact is None and message.channel in (ChannelKind.EMAIL, ChannelKind.TELEGRAM):
                 ticket.tags = [*ticket.tags, UNKNOWN_SENDER_TAG]
             self._acknowledge(session, ticket, message)
         else:

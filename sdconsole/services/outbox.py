@@ -15,12 +15,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from sdconsole.channels.base import DeliveryError, MailSender
-from sdconsole.config import MailSettings, read_secret
+from sdconsole.config import MailSettings, Settings, read_secret
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.intake import ticket_tag
 from sdconsole.domain.model import ChannelKind, DeliveryState, MessageKind, ticket_number
@@ -42,27 +43,77 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 60 * 2 ** max(0, attempts - 1)))
 
 
+class Transport(Protocol):
+    """One channel's side of the outbox: who gets a letter, what goes out, and sending it."""
+
+    channel: ChannelKind
+
+    def recipient(self, session: Session, ticket: Ticket) -> str | None:
+        """Where an answer on this ticket goes when the entry names no one."""
+        ...
+
+    def message_id(self, ticket: Ticket, row: Message) -> str | None:
+        """The channel id fixed before the first attempt (email), or None (given on sending)."""
+        ...
+
+    def compose(
+        self, session: Session, ticket: Ticket, row: Message, address: str, channel_id: str | None
+    ) -> Any:
+        """What `send` sends, read inside the claim's transaction."""
+        ...
+
+    def send(self, payload: Any) -> str | None:
+        """Send it; the channel's id of what was sent (if the channel gives one on sending).
+
+        Raises:
+            DeliveryError: not accepted.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Claim:
     message_id: int
     attempts: int
-    mail: OutboundMail
+    transport: Transport
+    payload: Any
+
+    @property
+    def mail(self) -> Any:
+        """The composed payload (an `OutboundMail` for email)."""
+        return self.payload
 
 
 class Outbox:
-    """Delivers the email outbox (Telegram joins with its own sender)."""
+    """Delivers the outbox of every channel it has a transport for."""
 
     def __init__(
         self,
         store: Store,
         clock: Clock,
         settings: MailSettings,
-        sender: MailSender,
+        sender: MailSender | None = None,
+        *,
+        transports: list[Transport] | None = None,
     ) -> None:
+        """
+        Args:
+            store: where the outbox is.
+            clock: the time source.
+            settings: ``[mail]`` (attempts; email headers and footers).
+            sender: the email sender (a shorthand for an email transport).
+            transports: the channels' transports (email, Telegram).
+        """
         self.store = store
         self.clock = clock
         self.settings = settings
-        self.sender = sender
+        self.transports: dict[str, Transport] = {}
+        if sender is not None:
+            self.transports[ChannelKind.EMAIL.value] = MailTransport(settings, sender)
+        for transport in transports or ():
+            self.transports[transport.channel.value] = transport
 
     def deliver_due(self, limit: int = 200) -> int:
         """Send up to `limit` letters that are due; returns how many were accepted."""
@@ -72,16 +123,17 @@ class Outbox:
             if claim is None:
                 break
             try:
-                self.sender.send(claim.mail)
+                channel_id = claim.transport.send(claim.payload)
             except DeliveryError as error:
                 self._failed(claim, error)
                 continue
-            self._sent(claim)
+            self._sent(claim, channel_id)
             sent += 1
         return sent
 
     def close(self) -> None:
-        self.sender.close()
+        for transport in self.transports.values():
+            transport.close()
 
     # -- claiming --------------------------------------------------------------------------
 
@@ -93,7 +145,7 @@ class Outbox:
                     select(Message)
                     .where(
                         Message.delivery_state.in_(_PENDING),
-                        Message.channel == ChannelKind.EMAIL.value,
+                        Message.channel.in_(list(self.transports)),
                         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
                     )
                     .order_by(Message.id)
@@ -106,11 +158,12 @@ class Outbox:
                     continue
                 ticket = session.get(Ticket, row.ticket_id)
                 assert ticket is not None
-                address = row.address or _recipient(session, ticket)
+                transport = self.transports[row.channel]
+                address = row.address or transport.recipient(session, ticket)
                 if not address:
-                    self._give_up(session, row, "no email address for this ticket's contact")
+                    self._give_up(session, row, f"no {row.channel} address for this ticket")
                     continue
-                message_id = row.channel_message_id or self._new_message_id(ticket.id, row.id)
+                message_id = row.channel_message_id or transport.message_id(ticket, row)
                 taken = session.execute(
                     update(Message)
                     .where(
@@ -129,12 +182,8 @@ class Outbox:
                 ).rowcount
                 if taken != 1:
                     continue  # another sender took it first
-                mail = self._compose(session, ticket, row, message_id, address)
-                return _Claim(row.id, row.attempts + 1, mail)
-
-    def _new_message_id(self, ticket_id: int | None, message_id: int | None) -> str:
-        token = secrets.token_hex(6)
-        return f"sd.{ticket_id}.{message_id}.{token}@{self.settings.message_id_domain}"
+                payload = transport.compose(session, ticket, row, address, message_id)
+                return _Claim(row.id, row.attempts + 1, transport, payload)
 
     def _give_up(self, session: Session, row: Message, reason: str) -> None:
         row.delivery_state = DeliveryState.FAILED.value
@@ -143,18 +192,21 @@ class Outbox:
 
     # -- results ---------------------------------------------------------------------------
 
-    def _sent(self, claim: _Claim) -> None:
+    def _sent(self, claim: _Claim, channel_id: str | None) -> None:
         now = self.clock.now()
+        values: dict[str, Any] = {
+            "delivery_state": DeliveryState.SENT.value,
+            "sent_at": now,
+            "next_attempt_at": None,
+            "delivery_error": None,
+        }
+        if channel_id is not None:
+            values["channel_message_id"] = channel_id
         with self.store.transaction() as session:
             session.execute(
                 update(Message)
                 .where(Message.id == claim.message_id, Message.attempts == claim.attempts)
-                .values(
-                    delivery_state=DeliveryState.SENT.value,
-                    sent_at=now,
-                    next_attempt_at=None,
-                    delivery_error=None,
-                )
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
 
@@ -174,13 +226,49 @@ class Outbox:
                 .where(Message.id == claim.message_id, Message.attempts == claim.attempts)
                 .values(
                     delivery_state=(DeliveryState.FAILED if final else DeliveryState.QUEUED).value,
-                    next_attempt_at=None if final else now + backoff(claim.attempts),
+                    next_attempt_at=None
+                    if final
+                    else now
+                    + (
+                        timedelta(seconds=error.retry_after)
+                        if error.retry_after is not None
+                        else backoff(claim.attempts)
+                    ),
                     delivery_error=str(error)[:2000],
                 )
                 .execution_options(synchronize_session=False)
             )
 
-    # -- composing -------------------------------------------------------------------------
+
+class MailTransport:
+    """Email: recipients, composing (headers, subject tag, footer) and the SMTP sender."""
+
+    channel = ChannelKind.EMAIL
+
+    def __init__(self, settings: MailSettings, sender: MailSender) -> None:
+        self.settings = settings
+        self.sender = sender
+
+    def recipient(self, session: Session, ticket: Ticket) -> str | None:
+        return _recipient(session, ticket)
+
+    def message_id(self, ticket: Ticket, row: Message) -> str | None:
+        token = secrets.token_hex(6)
+        return f"sd.{ticket.id}.{row.id}.{token}@{self.settings.message_id_domain}"
+
+    def send(self, payload: Any) -> str | None:
+        assert isinstance(payload, OutboundMail)
+        self.sender.send(payload)
+        return None
+
+    def close(self) -> None:
+        self.sender.close()
+
+    def compose(
+        self, session: Session, ticket: Ticket, row: Message, address: str, channel_id: str | None
+    ) -> OutboundMail:
+        assert channel_id is not None
+        return self._compose(session, ticket, row, channel_id, address)
 
     def _compose(
         self, session: Session, ticket: Ticket, row: Message, message_id: str, address: str
@@ -257,6 +345,24 @@ def smtp_outbox(store: Store, clock: Clock, settings: MailSettings) -> Outbox | 
         return None
     password = read_secret(smtp.password_env, smtp.password_file, what="SMTP")
     return Outbox(store, clock, settings, SmtpSender(smtp, password))
+
+
+def make_outbox(store: Store, clock: Clock, settings: Settings) -> Outbox | None:
+    """The outbox over every configured channel (SMTP, Telegram); None when neither is."""
+    transports: list[Transport] = []
+    smtp = settings.mail.smtp
+    if smtp is not None:
+        from sdconsole.channels.smtp import SmtpSender
+
+        password = read_secret(smtp.password_env, smtp.password_file, what="SMTP")
+        transports.append(MailTransport(settings.mail, SmtpSender(smtp, password)))
+    if settings.telegram is not None:
+        from sdconsole.services.telegram_runner import TelegramTransport, bot_token
+
+        transports.append(TelegramTransport(settings.telegram, bot_token(settings.telegram)))
+    if not transports:
+        return None
+    return Outbox(store, clock, settings.mail, transports=transports)
 
 
 def pending_count(store: Store) -> int:

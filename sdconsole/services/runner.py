@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sdconsole.config import MailboxSettings, MailSettings, Settings
+from sdconsole.config import MailboxSettings, Settings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.errors import InvalidInput
 from sdconsole.i18n import N_
@@ -223,9 +223,11 @@ OUTBOX_INTERVAL = 5.0
 def worker_kinds(settings: Settings) -> list[str]:
     """The worker names `sdconsole workers run` knows with these settings."""
     names = list(JOBS)
-    if settings.mail.smtp is not None:
+    if settings.mail.smtp is not None or settings.telegram is not None:
         names.append("outbox")
     names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
+    if settings.telegram is not None:
+        names.append("telegram")
     return names
 
 
@@ -240,7 +242,7 @@ def build_workers(
     """
     from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
-    from sdconsole.services.outbox import smtp_outbox
+    from sdconsole.services.outbox import make_outbox
 
     known = worker_kinds(settings)
     wanted = list(only) if only else known
@@ -259,7 +261,9 @@ def build_workers(
         if name in JOBS:
             workers.append(periodic(JOBS[name], store, clock))
         elif name == "outbox":
-            workers.append(_outbox_worker(store, clock, settings, smtp_outbox))
+            workers.append(_outbox_worker(store, clock, settings, make_outbox))
+        elif name == "telegram":
+            workers.append(_telegram_worker(store, clock, settings))
         else:
             mail = MailIntake(
                 store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
@@ -273,10 +277,10 @@ def _outbox_worker(
     store: Store,
     clock: Clock,
     settings: Settings,
-    make: Callable[[Store, Clock, MailSettings], Outbox | None],
+    make: Callable[[Store, Clock, Settings], Outbox | None],
 ) -> LoopWorker:
     def run(stop: threading.Event, report: Beat) -> None:
-        outbox = make(store, clock, settings.mail)
+        outbox = make(store, clock, settings)
         if outbox is None:
             return
         try:
@@ -287,6 +291,19 @@ def _outbox_worker(
             outbox.close()
 
     return LoopWorker("outbox", OUTBOX_INTERVAL, run)
+
+
+def _telegram_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
+    from sdconsole.services.telegram_runner import TelegramRunner, bot_token
+
+    assert settings.telegram is not None
+    token = bot_token(settings.telegram)
+
+    def run(stop: threading.Event, report: Beat) -> None:
+        TelegramRunner(store, clock, settings, token).run(stop, report)
+
+    # A long-poll round lasts at most 5 s.
+    return LoopWorker("telegram", 10.0, run)
 
 
 def _mailbox_worker(name: str, mail: MailIntake, box: MailboxSettings) -> LoopWorker:

@@ -27,6 +27,7 @@ from sdconsole.domain.errors import (
     PermissionDenied,
 )
 from sdconsole.domain.model import (
+    SYSTEM,
     Actor,
     ChannelKind,
     ClientKind,
@@ -41,7 +42,7 @@ from sdconsole.domain.model import (
 )
 from sdconsole.domain.text import clean_body
 from sdconsole.domain.workflow import check_transition
-from sdconsole.i18n import N_
+from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
@@ -67,9 +68,17 @@ MAX_CHECK_TEXT = 300
 class TicketService:
     """Use cases on existing tickets. Stateless apart from the store and the clock."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, client_language: str = "ru") -> None:
+        """
+        Args:
+            store: where tickets are kept.
+            clock: the time source.
+            client_language: the language of notices to clients (Telegram: taken, waiting,
+                resolved).
+        """
         self.store = store
         self.clock = clock
+        self.client_language = client_language
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -136,6 +145,36 @@ class TicketService:
             ticket.resolved_at = None
             ticket.closed_at = None
         self._event(session, ticket, actor, EventKind.STATUS, current.value, target.value)
+        self._notify(session, ticket, current, target)
+
+    def _notify(self, session: Session, ticket: Ticket, current: Status, target: Status) -> None:
+        """Tell a Telegram contact that their request was taken, waits for them, or is
+        resolved (with the rating buttons); the notice goes through the outbox and is never a
+        response."""
+        if ticket.channel != ChannelKind.TELEGRAM.value:
+            return
+        if target == Status.OPEN and current == Status.NEW:
+            text = N_("Your request {number} is taken: an engineer is working on it.")
+        elif target == Status.WAITING_CLIENT:
+            text = N_("Your request {number} waits for your answer: please reply here.")
+        elif target == Status.RESOLVED:
+            text = N_("Your request {number} is resolved. How did we do? Rate us from 1 to 5:")
+        else:
+            return
+        assert ticket.id is not None
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                kind=MessageKind.OUTBOUND.value,
+                channel=ChannelKind.TELEGRAM.value,
+                author_name=SYSTEM.login,
+                body=translate_to(self.client_language, text).format(number=_number(ticket.id)),
+                created_at=self.clock.now(),
+                is_auto=True,
+                delivery_state=DeliveryState.QUEUED.value,
+                channel_data={"rate": ticket.id} if target == Status.RESOLVED else None,
+            )
+        )
 
     def _first_response(
         self, session: Session, ticket: Ticket, actor: Actor, **details: Any

@@ -435,6 +435,7 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
         site_name=site.name if site else "",
         site_timezone=site.timezone if site else None,
         contact_name=name_of(Contact, ticket.contact_id),
+        contact_id=ticket.contact_id,
         device=device_label,
         category=name_of(Category, ticket.category_id, "code"),
         assignee_login=engineers.get(ticket.assignee_id) if ticket.assignee_id else None,

@@ -388,6 +388,9 @@ class Message(SQLModel, table=True):
     delivery_state: str | None = Field(default=None, max_length=16)
     sent_at: datetime | None = _ts()
     delivery_error: str | None = Field(default=None, sa_type=Text)
+    channel_data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """What the channel needs besides the text (Telegram: the rating buttons of a resolution
+    notice, ``{"rate": ticket_id}``)."""
     notes: list[dict[str, Any]] = _json([])
     """Remarks for the engineer (an attachment over the size limit, a lossy decode, a failed
     delivery): ``{"template", "params"}``, translated when shown."""
@@ -547,6 +550,44 @@ class MailboxState(SQLModel, table=True):
     uidvalidity: int = Field(default=0, sa_type=BigInteger)
     last_uid: int = Field(default=0, sa_type=BigInteger)
     updated_at: datetime | None = _ts(nullable=False)
+
+
+class TelegramChat(SQLModel, table=True):
+    """A Telegram private chat with the support bot: whose it is and how it is going."""
+
+    __tablename__ = "telegram_chat"
+
+    chat_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(max_length=32)
+    contact_id: int | None = _fk("contact.id")
+    """The contact the chat is bound to (by a shared phone number or a one-time code)."""
+    name: str = Field(default="", max_length=200)
+    username: str | None = Field(default=None, max_length=64)
+    blocked: bool = False
+    """Messages from a blocked chat are ignored (kept in the ledger only)."""
+    thread: int = 0
+    """Bumped by /new: the chat's next message opens a ticket of its own."""
+    window_start: datetime | None = _ts()
+    window_count: int = 0
+    """Messages in the current flood window (a minute)."""
+    rating_ticket_id: int | None = _fk("ticket.id", index=False)
+    rating_prompt_id: str | None = Field(default=None, max_length=32)
+    """The bot's "add a comment?" message after a rating: a reply to it is the comment."""
+    created_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+
+
+class TelegramCode(SQLModel, table=True):
+    """A one-time code an engineer gives a contact to bind their Telegram chat."""
+
+    __tablename__ = "telegram_code"
+
+    code: str = Field(primary_key=True, max_length=16)
+    contact_id: int = _fk("contact.id", nullable=False)
+    issued_by: int | None = _fk("engineer.id", index=False)
+    created_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=False)
+    used_at: datetime | None = _ts()
 
 
 class WorkerBeat(SQLModel, table=True):
