@@ -12,11 +12,16 @@ on. `base_url` and `base_file_url` point it at any Bot API server (the tests run
 from __future__ import annotations
 
 import logging
+import os
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from telegram import (
+# Time periods as timedelta, PTB 23's default (PTB 22 warns on every 429 otherwise).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (  # noqa: E402 - after the opt-in above
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -36,6 +41,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from sdconsole.channels.base import ChannelError, DeliveryError
 from sdconsole.config import TelegramSettings
@@ -234,9 +240,13 @@ class TelegramClient:
         if offset is not None:
             kwargs["offset"] = offset
         try:
-            result = await self.bot.do_api_request(
-                "getUpdates", api_kwargs=kwargs, read_timeout=wait + 10
-            )
+            with warnings.catch_warnings():
+                # Raw updates on purpose: `Bot.get_updates` parses the whole batch at once, so
+                # one update the library cannot read would block every later one for good.
+                warnings.simplefilter("ignore", PTBUserWarning)
+                result = await self.bot.do_api_request(
+                    "getUpdates", api_kwargs=kwargs, read_timeout=wait + 10
+                )
         except TelegramError as error:
             raise ChannelError(f"telegram getUpdates: {error}") from error
         return [item for item in result or () if isinstance(item, dict)]
@@ -318,14 +328,17 @@ class TelegramClient:
         try:
             sent = await self.bot.send_message(
                 chat_id=int(chat_id),
-                text=text[:4096],
+                text=_fit(text),
                 reply_markup=markup,
                 reply_to_message_id=int(reply_to) if reply_to else None,
             )
         except RetryAfter as error:
-            wait = error.retry_after
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # PTB 22 warns that it becomes a timedelta
+                wait: Any = error.retry_after
+                described = str(error)
             seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            raise DeliveryError(str(error), permanent=False, retry_after=seconds) from error
+            raise DeliveryError(described, permanent=False, retry_after=seconds) from error
         except (Forbidden, BadRequest) as error:
             raise DeliveryError(str(error), permanent=True) from error
         except (NetworkError, TelegramError) as error:
@@ -348,6 +361,16 @@ class TelegramClient:
 
 
 _ALLOWED = ["message", "edited_message", "callback_query"]
+MAX_TEXT = 4096
+"""Telegram's limit, in UTF-16 code units."""
+
+
+def _fit(text: str) -> str:
+    """The text cut to Telegram's limit, counted in UTF-16 units as Telegram counts."""
+    if len(text.encode("utf-16-le")) <= 2 * MAX_TEXT:
+        return text
+    cut = text.encode("utf-16-le")[: 2 * (MAX_TEXT - 1)].decode("utf-16-le", "ignore")
+    return cut + "…"
 
 
 def _share_label(language: str) -> str:

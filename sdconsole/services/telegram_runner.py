@@ -218,6 +218,8 @@ class TelegramTransport:
             self._started = True
         try:
             sent = self._loop.run_until_complete(self._client.send(chat_id, text, buttons=buttons))
+        except DeliveryError:
+            raise  # as the channel judged it (a 429 carries its retry_after)
         except ChannelError as error:
             raise DeliveryError(str(error), permanent=False) from error
         return f"tg:{chat_id}:{sent}"
