@@ -52,6 +52,7 @@ from sdconsole.storage.tables import (
     Engineer,
     Event,
     Message,
+    TelegramChat,
     Ticket,
     TicketLink,
     TimeEntry,
@@ -653,6 +654,12 @@ class TicketService:
                 )
                 session.add(contact)
                 session.flush()
+            if field == "telegram_id":
+                chats = session.execute(
+                    select(TelegramChat).where(TelegramChat.user_id == value)
+                ).scalars()
+                for chat in chats:
+                    chat.contact_id = contact.id  # the bot knows the chat from now on
             before = ticket.contact_id
             ticket.contact_id = contact.id
             if target.kind == ClientKind.SITE.value:
