@@ -396,6 +396,7 @@ class ContactView:
     email: str
     phone: str
     telegram: str
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class ContractScreen(Screen[None]):
         Binding("escape", "app.pop_screen", N_("Back"), id="contracts.back"),
         Binding("slash", "search", N_("Search"), id="contracts.search"),
         Binding("o", "open_queue", N_("This client's queue"), id="contracts.queue"),
+        Binding("g", "telegram_code", N_("Telegram code"), id="contracts.telegram", show=False),
         Binding("question_mark", "help", N_("Help"), id="contracts.help"),
     ]
 
@@ -349,6 +350,48 @@ class ContractScreen(Screen[None]):
         self.app.pop_screen()
         if isinstance(self.app.screen, QueueScreen):
             self.app.screen.show_client(card.node.id, card.node.name)
+
+    def action_telegram_code(self) -> None:
+        """A one-time code that binds a contact's Telegram chat to the bot."""
+        from sdconsole.screens.dialogs import Field, FormDialog, TextViewer
+        from sdconsole.services.telegram import issue_code
+
+        if self.card is None or not self.card.contacts:
+            self.notify(_("Choose a client with contacts first."))
+            return
+        contacts = self.card.contacts
+        settings = self.app.settings.telegram  # type: ignore[attr-defined]
+        hours = settings.code_hours if settings is not None else 72
+
+        def issue(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            contact = next(c for c in contacts if str(c.id) == values["contact"])
+            code = issue_code(
+                self.app.store,  # type: ignore[attr-defined]
+                self.app.clock,  # type: ignore[attr-defined]
+                contact.id,
+                engineer_id=self.app.actor.engineer_id,  # type: ignore[attr-defined]
+                hours=hours,
+            )
+            self.app.push_screen(
+                TextViewer(
+                    _("Telegram code for {name}").format(name=contact.name),
+                    _(
+                        "Ask the contact to send the bot:\n\n    /start {code}\n\n"
+                        "The code works once and for {hours} hours."
+                    ).format(code=code, hours=hours),
+                )
+            )
+
+        options = tuple((f"{c.name} {c.phone}".strip(), str(c.id)) for c in contacts)
+        self.app.push_screen(
+            FormDialog(
+                _("Telegram code"),
+                [Field("contact", _("Contact"), "select", options, options[0][1], True)],
+            ),
+            issue,
+        )
 
     def action_help(self) -> None:
         from sdconsole.screens.dialogs import HelpScreen

@@ -863,7 +863,14 @@ def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCar
         manager=f"{manager.name} ({manager.login})" if manager else "",
         contracts=tuple(views),
         contacts=tuple(
-            ContactView(c.name, c.position or "", c.email or "", c.phone or "", c.telegram_id or "")
+            ContactView(
+                c.name,
+                c.position or "",
+                c.email or "",
+                c.phone or "",
+                c.telegram_id or "",
+                c.id or 0,
+            )
             for c in contacts
         ),
         devices=tuple(v for v in (_device_view(d) for d in devices) if v is not None),
