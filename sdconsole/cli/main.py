@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sdconsole.cli import catalogue as catalogue_cli
+from sdconsole.cli import checks as checks_cli
 from sdconsole.cli import classifier as classifier_cli
 from sdconsole.cli import config as config_cli
 from sdconsole.cli import db as db_cli
@@ -36,6 +37,7 @@ app.add_typer(workers_cli.app, name="workers")
 app.add_typer(mail_cli.app, name="mail")
 app.add_typer(dead_letters_cli.app, name="dead-letters")
 app.add_typer(telegram_cli.app, name="telegram")
+app.add_typer(checks_cli.app, name="checks")
 app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")

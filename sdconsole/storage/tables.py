@@ -552,6 +552,22 @@ class MailboxState(SQLModel, table=True):
     updated_at: datetime | None = _ts(nullable=False)
 
 
+class DeviceCheck(SQLModel, table=True):
+    """The last result of one health check on one device, and the ticket it keeps open."""
+
+    __tablename__ = "device_check"
+
+    device_id: int = Field(sa_column_args=[ForeignKey("device.id")], primary_key=True)
+    check: str = Field(primary_key=True, max_length=32)
+    level: int = 0
+    """0 ok, 1 warning, 2 critical."""
+    value: str = Field(default="", max_length=64)
+    ok_streak: int = 0
+    """Consecutive ok reports since the last problem: two resolve the ticket."""
+    ticket_id: int | None = _fk("ticket.id", index=False)
+    observed_at: datetime | None = _ts(nullable=False)
+
+
 class TelegramChat(SQLModel, table=True):
     """A Telegram private chat with the support bot: whose it is and how it is going."""
 

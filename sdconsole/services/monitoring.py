@@ -1,0 +1,506 @@
+"""Provides `Monitoring`: health reports into the device registry and into tickets.
+
+A batch of reports (JSON lines) is one transaction. For each report: find the register (РН, ЗН
+ККТ, ЗН ФН), or register it under its shop (``store.id``) or its owner (ИНН) and flag it; skip it
+when it is not newer than what the registry already has (a replayed batch changes nothing);
+update the registry (model, firmware, fiscal drive and its expiry, last seen, health); run the
+checks (`domain.health.evaluate`). A problem opens one ticket per (device, check), through intake
+(category ``monitoring.<check>.<level>``, its diagnostic card, the shop's only till → P1), with
+the report attached; later reports add their value to the ticket's history and raise its
+category and priority when the problem gets worse, never a second ticket; two ok reports in a
+row resolve it with a system note. A line that cannot be read is reported with its number and
+kept as a dead letter; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlmodel import Session
+
+from sdconsole.domain.clock import Clock
+from sdconsole.domain.health import (
+    CheckResult,
+    HealthReport,
+    Level,
+    ReportError,
+    Thresholds,
+    evaluate,
+    parse_report,
+)
+from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
+from sdconsole.domain.model import ChannelKind, EventKind, Status
+from sdconsole.domain.priority import priority_for
+from sdconsole.domain.workflow import check_transition
+from sdconsole.services import sla as sla_service
+from sdconsole.services.intake import IntakeService
+from sdconsole.storage import Store, repositories
+from sdconsole.storage.tables import Client, Device, DeviceCheck, Event, Message, Ticket
+
+log = logging.getLogger(__name__)
+
+BATCH = 5_000
+"""Reports per transaction."""
+
+RESOLVED_CODE = "monitoring.recovered"
+UNVERIFIED_NOTE = "registered by monitoring: check the register's data"
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest did."""
+
+    lines: int = 0
+    taken: int = 0
+    replays: int = 0
+    """Reports not newer than the registry's (a batch sent again)."""
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    """(line number, reason) of every line that was not taken."""
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    registered: int = 0
+    """Devices the registry did not know, registered and flagged."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "lines": self.lines,
+            "taken": self.taken,
+            "replays": self.replays,
+            "errors": len(self.errors),
+            "tickets_opened": self.opened,
+            "tickets_updated": self.updated,
+            "tickets_resolved": self.resolved,
+            "devices_registered": self.registered,
+        }
+
+
+@dataclass
+class _Known:
+    """A register as the registry has it (a row read with Core, not an ORM object)."""
+
+    id: int
+    site_id: int
+    health_at: datetime | None
+
+
+class Monitoring:
+    """Health reports in, registry and tickets out."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        intake: IntakeService,
+        thresholds: Thresholds | None = None,
+        *,
+        batch: int = BATCH,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.intake = intake
+        self.thresholds = thresholds or Thresholds()
+        self.batch = batch
+
+    # -- the entry point -------------------------------------------------------------------
+
+    def ingest_lines(self, lines: Iterable[bytes | str]) -> IngestSummary:
+        """Take JSON lines (``sdconsole.health/1``); blank lines are skipped."""
+        summary = IngestSummary()
+        pending: list[tuple[int, bytes, HealthReport]] = []
+        for number, line in enumerate(lines, start=1):
+            raw = line.encode() if isinstance(line, str) else line
+            if not raw.strip():
+                continue
+            summary.lines += 1
+            try:
+                report = parse_report(json.loads(raw))
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                self._reject(summary, number, raw, f"not JSON: {error}")
+                continue
+            except ReportError as error:
+                self._reject(summary, number, raw, str(error))
+                continue
+            pending.append((number, raw, report))
+            if len(pending) >= self.batch:
+                self._take(pending, summary)
+                pending = []
+        if pending:
+            self._take(pending, summary)
+        summary.errors.sort()
+        return summary
+
+    def _reject(self, summary: IngestSummary, number: int, raw: bytes, reason: str) -> None:
+        summary.errors.append((number, reason))
+        self.intake.dead_letter(
+            ChannelKind.MONITORING,
+            "health:" + hashlib.sha256(raw).hexdigest(),
+            raw,
+            f"line {number}: {reason}",
+        )
+
+    # -- a batch ---------------------------------------------------------------------------
+
+    def _take(self, items: list[tuple[int, bytes, HealthReport]], summary: IngestSummary) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as session:
+            known = self._registry(session, [report for _n, _raw, report in items])
+            sites = self._sites(session, [report for _n, _raw, report in items])
+            changes: dict[int, dict[str, Any]] = {}
+            problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
+            for number, raw, report in items:
+                device = _match(known, report)
+                if device is None:
+                    site_id = sites.get(report.store_id or "") or sites.get(report.inn or "")
+                    if site_id is None:
+                        self._reject(
+                            summary,
+                            number,
+                            raw,
+                            f"unknown register {report.device_key} at an unknown shop"
+                            f" ({report.store_id or '-'}, ИНН {report.inn or '-'})",
+                        )
+                        continue
+                    device = self._register(session, report, site_id)
+                    summary.registered += 1
+                    for key in (report.reg_number, report.kkt_serial, report.fn_serial):
+                        if key:
+                            known[key] = device
+                if device.health_at is not None and report.observed_at <= device.health_at:
+                    summary.replays += 1
+                    continue
+                results = evaluate(report, self.thresholds, now)
+                worst = max((r.level for r in results), default=Level.OK)
+                device.health_at = report.observed_at
+                changes[device.id] = {
+                    "id": device.id,
+                    "health_at": report.observed_at,
+                    "health_state": worst.name.lower(),
+                    **_registry_fields(report),
+                }
+                summary.taken += 1
+                problems.append((device, report, raw, results))
+            for values in _batched(list(changes.values()), 500):
+                # One statement per column set: each report may carry different fields.
+                by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for row in values:
+                    by_keys.setdefault(tuple(sorted(row)), []).append(row)
+                for rows in by_keys.values():
+                    session.execute(update(Device), rows)
+            self._checks(session, problems, summary)
+
+    def _registry(self, session: Session, reports: list[HealthReport]) -> dict[str, _Known]:
+        keys = {
+            key
+            for report in reports
+            for key in (report.reg_number, report.kkt_serial, report.fn_serial)
+            if key
+        }
+        found: dict[str, _Known] = {}
+        for chunk in _batched(sorted(keys), 500):
+            rows = session.execute(
+                select(
+                    Device.id,
+                    Device.site_id,
+                    Device.health_at,
+                    Device.reg_number,
+                    Device.serial,
+                    Device.fn_serial,
+                ).where(
+                    Device.is_active.is_(True),
+                    or_(
+                        Device.reg_number.in_(chunk),
+                        Device.serial.in_(chunk),
+                        Device.fn_serial.in_(chunk),
+                    ),
+                )
+            ).all()
+            for row in rows:
+                device = found.get(row.reg_number or "") or _Known(
+                    row.id, row.site_id, row.health_at
+                )
+                for key in (row.reg_number, row.serial, row.fn_serial):
+                    if key:
+                        found.setdefault(key, device)
+        return found
+
+    def _sites(self, session: Session, reports: list[HealthReport]) -> dict[str, int]:
+        """Shops by code and owners by ИНН, for registering unknown registers."""
+        codes = {r.store_id for r in reports if r.store_id}
+        inns = {r.inn for r in reports if r.inn}
+        found: dict[str, int] = {}
+        for chunk in _batched(sorted(codes), 500):
+            for code, client_id in session.execute(
+                select(Client.external_id, Client.id).where(Client.external_id.in_(chunk))
+            ):
+                found[code] = client_id
+        for chunk in _batched(sorted(inns), 500):
+            for inn, client_id in session.execute(
+                select(Client.inn, Client.id).where(Client.inn.in_(chunk)).order_by(Client.id)
+            ):
+                found.setdefault(inn, client_id)
+        return found
+
+    def _register(self, session: Session, report: HealthReport, site_id: int) -> _Known:
+        device = Device(
+            site_id=site_id,
+            kind="kkt",
+            serial=report.kkt_serial,
+            reg_number=report.reg_number,
+            fn_serial=report.fn_serial,
+            notes=UNVERIFIED_NOTE,
+            **{k: v for k, v in _registry_fields(report).items() if k != "fn_serial"},
+        )
+        session.add(device)
+        session.flush()
+        assert device.id is not None
+        log.info("monitoring registered an unknown register %s", report.device_key)
+        return _Known(device.id, site_id, None)
+
+    # -- checks and tickets ----------------------------------------------------------------
+
+    def _checks(
+        self,
+        session: Session,
+        items: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]],
+        summary: IngestSummary,
+    ) -> None:
+        device_ids = sorted({device.id for device, _r, _raw, _res in items})
+        states: dict[tuple[int, str], DeviceCheck] = {}
+        for chunk in _batched(device_ids, 500):
+            for state in session.execute(
+                select(DeviceCheck).where(DeviceCheck.device_id.in_(chunk))
+            ).scalars():
+                states[(state.device_id, state.check)] = state
+        for device, report, raw, results in items:
+            for result in results:
+                state = states.get((device.id, result.check))
+                if result.level == Level.OK:
+                    if state is not None and state.level > Level.OK:
+                        self._recovering(session, state, result, report, summary)
+                    continue
+                if state is None:
+                    state = DeviceCheck(
+                        device_id=device.id, check=result.check, observed_at=report.observed_at
+                    )
+                    session.add(state)
+                    states[(device.id, result.check)] = state
+                self._problem(session, state, device, report, raw, result, summary)
+
+    def _problem(
+        self,
+        session: Session,
+        state: DeviceCheck,
+        device: _Known,
+        report: HealthReport,
+        raw: bytes,
+        result: CheckResult,
+        summary: IngestSummary,
+    ) -> None:
+        ticket = session.get(Ticket, state.ticket_id) if state.ticket_id else None
+        if ticket is not None and not Status(ticket.status).is_open:
+            ticket = None
+        if ticket is None:
+            outcome = self.intake.ingest(
+                InboundMessage(
+                    channel=ChannelKind.MONITORING,
+                    idempotency_key=f"health:{device.id}:{result.check}:"
+                    f"{report.observed_at.isoformat()}",
+                    received_at=min(report.observed_at, self.clock.now()),
+                    sender=Sender(name=f"monitoring ({report.source})"),
+                    subject=_subject(result, report),
+                    body=_body(result, report),
+                    raw=raw,
+                    thread_key=f"health:{device.id}:{result.check}",
+                    device_id=device.id,
+                    site_id=device.site_id,
+                    category_code=result.incident,
+                    attachments=(InboundAttachment("health-report.json", "application/json", raw),),
+                )
+            )
+            state.ticket_id = outcome.ticket_id
+            summary.opened += 1
+        else:
+            summary.updated += 1
+            self._worse(session, ticket, state, result)
+            session.add(
+                Event(
+                    ticket_id=ticket.id,
+                    at=self.clock.now(),
+                    actor_id=None,
+                    kind=EventKind.FIELD.value,
+                    before=state.value or None,
+                    after=str(result.value),
+                    details={"field": result.check, "level": result.level.name.lower()},
+                )
+            )
+        state.level = int(result.level)
+        state.value = str(result.value)[:64]
+        state.ok_streak = 0
+        state.observed_at = report.observed_at
+
+    def _worse(
+        self, session: Session, ticket: Ticket, state: DeviceCheck, result: CheckResult
+    ) -> None:
+        """The problem got worse: the ticket takes the graver incident type and priority."""
+        if result.level <= state.level or result.incident is None:
+            return
+        category = repositories.category_by_code(session=session, code=result.incident)
+        if category is None:
+            return
+        now = self.clock.now()
+        before = ticket.category_id
+        ticket.category_id = category.id
+        session.add(
+            Event(
+                ticket_id=ticket.id,
+                at=now,
+                actor_id=None,
+                kind=EventKind.CATEGORY.value,
+                before=before,
+                after=category.code,
+                details={"by": "monitoring"},
+            )
+        )
+        graver = priority_for(category.default_impact, category.default_urgency)
+        if int(graver) < ticket.priority:
+            session.add(
+                Event(
+                    ticket_id=ticket.id,
+                    at=now,
+                    actor_id=None,
+                    kind=EventKind.PRIORITY.value,
+                    before=ticket.priority,
+                    after=int(graver),
+                    details={"by": "monitoring"},
+                )
+            )
+            ticket.priority = int(graver)
+            sla_service.refresh(session, ticket, now)
+        ticket.updated_at = now
+
+    def _recovering(
+        self,
+        session: Session,
+        state: DeviceCheck,
+        result: CheckResult,
+        report: HealthReport,
+        summary: IngestSummary,
+    ) -> None:
+        state.ok_streak += 1
+        state.observed_at = report.observed_at
+        if state.ok_streak < 2:
+            return
+        state.level = int(Level.OK)
+        state.value = str(result.value)[:64]
+        ticket = session.get(Ticket, state.ticket_id) if state.ticket_id else None
+        state.ticket_id = None
+        if ticket is None or not Status(ticket.status).is_open:
+            return
+        now = self.clock.now()
+        current = Status(ticket.status)
+        check_transition(current, Status.RESOLVED)
+        ticket.status = Status.RESOLVED.value
+        ticket.resolved_at = now
+        ticket.resolution_code = RESOLVED_CODE
+        ticket.resolution_text = (
+            f"{result.check}: back to normal ({result.value}) in two reports in a row"
+        )
+        ticket.updated_at = now
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                kind="system",
+                channel=ChannelKind.MONITORING.value,
+                author_name="monitoring",
+                body=ticket.resolution_text,
+                created_at=now,
+            )
+        )
+        for kind, before, after in (
+            (EventKind.STATUS, current.value, Status.RESOLVED.value),
+            (EventKind.RESOLVED, None, RESOLVED_CODE),
+        ):
+            session.add(
+                Event(
+                    ticket_id=ticket.id,
+                    at=now,
+                    actor_id=None,
+                    kind=kind.value,
+                    before=before,
+                    after=after,
+                    details={"by": "monitoring"},
+                )
+            )
+        sla_service.refresh(session, ticket, now)
+        summary.resolved += 1
+
+
+def _match(known: dict[str, _Known], report: HealthReport) -> _Known | None:
+    for key in (report.reg_number, report.kkt_serial, report.fn_serial):
+        if key and key in known:
+            return known[key]
+    return None
+
+
+def _registry_fields(report: HealthReport) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "model": report.model,
+        "firmware": report.firmware,
+        "ffd": report.ffd,
+        "fn_serial": report.fn_serial,
+        "fn_valid_until": report.fn_valid_until,
+        "fn_registrations_left": report.fn_registrations_left,
+        "fn_memory_used_pct": report.fn_memory_used_pct,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+_CHECK_TITLES = {
+    "fn-expiry": "ФН: до окончания ключей {value} дн.",
+    "fn-memory": "ФН: память заполнена на {value} %",
+    "fn-critical": "ФН: критическая ошибка",
+    "fn-rereg-left": "ФН: осталось перерегистраций {value}",
+    "ofd-backlog-age": "ОФД: документы не передаются {value} ч",
+    "ofd-backlog-count": "ОФД: не переданы документы ({value})",
+    "ofd-contract": "ОФД: до окончания договора {value} дн.",
+    "shift-long": "Смена открыта {value} ч",
+    "utm-rsa-expiry": "УТМ: до окончания RSA {value} дн.",
+    "utm-gost-expiry": "УТМ: до окончания ГОСТ-сертификата {value} дн.",
+    "utm-down": "УТМ недоступен {value} мин",
+    "lm-chz-sync": "ЛМ ЧЗ: нет синхронизации {value} ч",
+    "ism-backlog": "ЧЗ: уведомления не переданы {value} ч",
+    "disk-fill": "Диск заполнен на {value} %",
+    "clock-drift": "Часы расходятся на {value} мин",
+}
+
+
+def _subject(result: CheckResult, report: HealthReport) -> str:
+    title = _CHECK_TITLES.get(result.check, result.check).format(value=result.value)
+    return f"{title} · ККТ {report.device_key}"
+
+
+def _body(result: CheckResult, report: HealthReport) -> str:
+    lines = [
+        f"Проверка {result.check}: {result.level.name.lower()}, значение {result.value}.",
+        f"Источник: {report.source}, наблюдение {report.observed_at.isoformat()}.",
+    ]
+    if report.model:
+        lines.append(
+            f"ККТ: {report.model}, РН {report.reg_number or '—'}, ЗН {report.kkt_serial or '—'}"
+        )
+    if report.fn_serial:
+        lines.append(f"ФН: {report.fn_serial}, действует до {report.fn_valid_until or '—'}")
+    return "\n".join(lines)
+
+
+def _batched(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,309 @@
+"""Health reports: validation, the registry, one ticket per (device, check), recovery."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from sdconsole.cli.main import app
+from sdconsole.domain.clock import FixedClock
+from sdconsole.domain.health import Level, ReportError, Thresholds, evaluate, parse_report
+from sdconsole.services.catalogue import default_catalogue, sync_catalogue
+from sdconsole.services.intake import IntakeService
+from sdconsole.services.monitoring import UNVERIFIED_NOTE, Monitoring
+from sdconsole.storage import Store
+from sdconsole.storage.tables import (
+    Attachment,
+    Category,
+    DeadLetter,
+    Device,
+    Event,
+    Ticket,
+)
+from tests.services.helpers import MANUAL, World, make_world
+
+REG, INN, SERIAL, FN = "0001234567052923", "7701234560", "00106109661742", "7380440700123456"
+
+
+def record(observed: datetime, **sections: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "schema": "sdconsole.health/1",
+        "source": "atol-dto10",
+        "observed_at": observed.isoformat(),
+        "store": {"id": "S-7", "tz": "Asia/Yekaterinburg"},
+        "org": {"inn": INN},
+        "kkt": {"serial": SERIAL, "reg_number": REG, "model": "АТОЛ 30Ф", "firmware": "5.8.100"},
+        "fn": {"serial": FN, "valid_until": "2027-12-31", "registrations_left": 27},
+    }
+    for name, value in sections.items():
+        if isinstance(value, dict) and isinstance(base.get(name), dict):
+            base[name] = {**base[name], **value}
+        else:
+            base[name] = value
+    return base
+
+
+def line(observed: datetime, **sections: Any) -> bytes:
+    return json.dumps(record(observed, **sections), ensure_ascii=False).encode()
+
+
+@pytest.fixture
+def world(store: Store, clock: FixedClock) -> World:
+    made = make_world(store, clock.now())
+    with store.transaction() as session:
+        sync_catalogue(session=session, catalogue=default_catalogue())
+        session.add(
+            Device(site_id=made.site_id, kind="kkt", serial=SERIAL, reg_number=REG, fn_serial=FN)
+        )
+    return made
+
+
+@pytest.fixture
+def monitoring(store: Store, clock: FixedClock, world: World) -> Monitoring:
+    return Monitoring(store, clock, IntakeService(store, clock, routing=MANUAL), batch=3)
+
+
+def tickets(store: Store) -> list[Ticket]:
+    with store.reader() as session:
+        return list(session.execute(select(Ticket).order_by(Ticket.id)).scalars())
+
+
+def category_of(store: Store, ticket: Ticket) -> str:
+    with store.reader() as session:
+        category = session.get(Category, ticket.category_id)
+        return category.code if category else ""
+
+
+# -- the format ----------------------------------------------------------------------------
+
+
+def test_the_sample_record_of_the_brief_is_valid_and_every_problem_is_named() -> None:
+    report = parse_report(record(datetime(2026, 3, 2, 7, 15, tzinfo=UTC), extra_key={"x": 1}))
+    assert report.device_key == REG and report.extra == {"extra_key": {"x": 1}}
+    with pytest.raises(ReportError) as refused:
+        parse_report(
+            {
+                "schema": "sdconsole.health/1",
+                "observed_at": "2026-03-02T07:15:00",
+                "org": {"inn": "7701234561"},
+                "kkt": {"reg_number": "0001234567052924", "serial": SERIAL},
+                "fn": {"serial": "12345", "memory_used_pct": 140},
+            }
+        )
+    problems = refused.value.problems
+    assert any(p.startswith("observed_at: needs a UTC offset") for p in problems)
+    assert any(p.startswith("org.inn: 7701234561 is not a valid ИНН") for p in problems)
+    assert any(p.startswith("kkt.reg_number:") for p in problems)
+    assert any(p.startswith("fn.serial: 12345") for p in problems)
+    assert any(p.startswith("fn.memory_used_pct: 140") for p in problems)
+
+
+CASES = [
+    (
+        {"fn": {"valid_until": "2026-12-20"}},
+        "fn-expiry",
+        Level.WARNING,
+        "monitoring.fn-expiry.warning",
+    ),
+    (
+        {"fn": {"valid_until": "2026-11-25"}},
+        "fn-expiry",
+        Level.CRITICAL,
+        "monitoring.fn-expiry.critical",
+    ),
+    (
+        {"fn": {"valid_until": "2026-11-01"}},
+        "fn-expiry",
+        Level.CRITICAL,
+        "monitoring.fn-expiry.expired",
+    ),
+    (
+        {"fn": {"valid_until": "2027-06-01"}},
+        "fn-expiry",
+        Level.OK,
+        None,
+    ),
+    (
+        {"fn": {"memory_used_pct": 85}},
+        "fn-memory",
+        Level.WARNING,
+        "monitoring.fn-memory.warning",
+    ),
+    (
+        {"fn": {"warnings": {"critical_error": True}}},
+        "fn-critical",
+        Level.CRITICAL,
+        "monitoring.fn-critical",
+    ),
+    (
+        {"fn": {"registrations_left": 0}},
+        "fn-rereg-left",
+        Level.CRITICAL,
+        "monitoring.fn-rereg-left.exhausted",
+    ),
+    (
+        {"ofd": {"unsent_count": 3, "first_unsent_at": "2026-11-22T06:00:00Z"}},
+        "ofd-backlog-age",
+        Level.WARNING,
+        "monitoring.ofd-backlog-age.warning",
+    ),
+    (
+        {"ofd": {"unsent_count": 3, "first_unsent_at": "2026-11-10T06:00:00Z"}},
+        "ofd-backlog-age",
+        Level.CRITICAL,
+        "monitoring.ofd-backlog-age.critical",
+    ),
+    (
+        {"shift": {"state": "expired", "opened_at": "2026-11-22T06:00:00Z"}},
+        "shift-long",
+        Level.CRITICAL,
+        "monitoring.shift-long.expired",
+    ),
+    (
+        {"utm": {"rsa": {"expire_date": "2026-11-27"}}},
+        "utm-rsa-expiry",
+        Level.CRITICAL,
+        "monitoring.utm-rsa-expiry.critical",
+    ),
+    (
+        {"lm": {"last_sync_at": "2026-11-20T06:00:00Z"}},
+        "lm-chz-sync",
+        Level.CRITICAL,
+        "monitoring.lm-chz-sync.blocked",
+    ),
+    (
+        {"host": {"disk_used_pct": 93}},
+        "disk-fill",
+        Level.CRITICAL,
+        "monitoring.disk-fill.pos-critical",
+    ),
+    (
+        {"host": {"clock": "2026-11-23T09:34:00Z"}},
+        "clock-drift",
+        Level.WARNING,
+        "monitoring.clock-drift.warning",
+    ),
+]
+"""(report sections, check, level, incident type) a report so made must give."""
+
+
+@pytest.mark.parametrize(("sections", "check", "level", "incident"), CASES)
+def test_checks_and_their_incident_types(
+    sections: dict[str, Any], check: str, level: Level, incident: str | None
+) -> None:
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    report = parse_report(record(now, **sections))
+    [found] = [r for r in evaluate(report, Thresholds(), now) if r.check == check]
+    assert (found.level, found.incident) == (level, incident)
+    assert incident is None or default_catalogue_has(incident)
+
+
+def default_catalogue_has(code: str) -> bool:
+    return code in default_catalogue()
+
+
+# -- tickets -------------------------------------------------------------------------------
+
+
+def test_one_ticket_per_device_and_check_rising_and_recovering(
+    monitoring: Monitoring, store: Store, clock: FixedClock
+) -> None:
+    t0 = clock.now() - timedelta(hours=3)
+    first = monitoring.ingest_lines([line(t0, fn={"valid_until": "2026-12-20"})])
+    assert (first.taken, first.opened) == (1, 1)
+    [ticket] = tickets(store)
+    assert category_of(store, ticket) == "monitoring.fn-expiry.warning"
+    assert ticket.channel == "monitoring" and ticket.device_id is not None
+    with store.reader() as session:
+        [attachment] = session.execute(select(Attachment)).scalars().all()
+        device = session.get(Device, ticket.device_id)
+    assert attachment.filename == "health-report.json"
+    assert device is not None and device.fn_valid_until == date(2026, 12, 20)
+    assert device.health_state == "warning" and device.firmware == "5.8.100"
+
+    # The same report again: a replay, nothing changes.
+    again = monitoring.ingest_lines([line(t0, fn={"valid_until": "2026-12-20"})])
+    assert (again.replays, again.opened, again.updated) == (1, 0, 0)
+    # Worse: the same ticket takes the graver type, no second ticket.
+    worse = monitoring.ingest_lines(
+        [line(t0 + timedelta(hours=1), fn={"valid_until": "2026-11-25"})]
+    )
+    assert (worse.opened, worse.updated) == (0, 1)
+    [ticket] = tickets(store)
+    assert category_of(store, ticket) == "monitoring.fn-expiry.critical"
+    # Two ok reports in a row resolve it; one alone does not.
+    ok = {"fn": {"valid_until": "2027-11-25", "serial": "7380440700999999"}}
+    monitoring.ingest_lines([line(t0 + timedelta(hours=2), **ok)])
+    assert tickets(store)[0].status != "resolved"
+    done = monitoring.ingest_lines([line(t0 + timedelta(hours=2, minutes=30), **ok)])
+    assert done.resolved == 1
+    [ticket] = tickets(store)
+    assert ticket.status == "resolved" and ticket.resolution_code == "monitoring.recovered"
+    with store.reader() as session:
+        history = (
+            session.execute(
+                select(Event.kind).where(Event.ticket_id == ticket.id).order_by(Event.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert "category" in history and history[-1] == "resolved"
+    # The problem again later: a new ticket.
+    monitoring.ingest_lines([line(t0 + timedelta(hours=3), fn={"memory_used_pct": 95})])
+    assert len(tickets(store)) == 2
+
+
+def test_unknown_registers_and_bad_lines(
+    monitoring: Monitoring, store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    t0 = clock.now() - timedelta(hours=1)
+    stranger = record(
+        t0, kkt={"serial": "00106109999999", "reg_number": None}, fn={"serial": "7380440700555555"}
+    )
+    lost = record(
+        t0, store={"id": "S-404"}, org={"inn": "500100732259"},
+        kkt={"serial": "00106100000001", "reg_number": None}, fn={"serial": "7380440700666666"},
+    )  # fmt: skip
+    lines = [
+        json.dumps(stranger).encode(),
+        b"{not json",
+        json.dumps(lost).encode(),
+        b"",
+        json.dumps({**record(t0), "org": {"inn": "7701234561"}}).encode(),
+        line(t0 + timedelta(minutes=5), host={"disk_used_pct": 97}),
+    ]
+    summary = monitoring.ingest_lines(lines)
+    assert summary.lines == 5 and summary.taken == 2 and summary.registered == 1
+    assert [n for n, _reason in summary.errors] == [2, 3, 5]
+    assert summary.errors[1][1].startswith("unknown register 00106100000001 at an unknown shop")
+    with store.reader() as session:
+        registered = session.execute(
+            select(Device).where(Device.serial == "00106109999999")
+        ).scalar_one()
+        dead = session.execute(select(func.count()).select_from(DeadLetter)).scalar_one()
+    assert registered.notes == UNVERIFIED_NOTE
+    assert dead == 3
+    assert summary.opened == 1  # the disk
+
+
+def test_the_checks_ingest_command(
+    store: Store, world: World, clock: FixedClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "reports.jsonl"
+    t0 = datetime.now(UTC) - timedelta(minutes=30)
+    path.write_bytes(line(t0, host={"disk_used_pct": 95}) + b"\n{broken\n")
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", store.url, "checks", "ingest", str(path)])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["tickets_opened"] == 1
+    assert "line 2: not JSON" in result.stderr
+    again = runner.invoke(app, ["--db", store.url, "checks", "ingest", str(path)])
+    assert (
+        json.loads(again.stdout)["replays"] == 1 and json.loads(again.stdout)["tickets_opened"] == 0
+    )
