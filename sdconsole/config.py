@@ -150,7 +150,7 @@ class TelegramSettings(BaseModel):
     base_file_url: str = "https://api.telegram.org/file/bot"
     language: Literal["ru", "en"] = "ru"
     """The language the bot speaks to contacts."""
-    poll_seconds: int = Field(default=25, ge=0, le=50)
+    poll_seconds: int = Field(default=25, ge=1, le=50)
     """Long-poll timeout of getUpdates."""
     flood_per_minute: int = Field(default=20, ge=1)
     """Messages a chat may send a minute; more are kept but not taken (one warning)."""

@@ -121,13 +121,16 @@ class ImapMailbox:
             item = found.get(uid)
             if item is None:
                 continue  # expunged by someone else meanwhile
-            raw = item.get(b"BODY[]") or b""
+            raw = item.get(b"BODY[]")
+            if not isinstance(raw, bytes):
+                # The server answered without the letter: never take (or delete) it as empty.
+                raise ChannelError(f"{self.name}: UID {uid} came without its body")
             when = item.get(b"INTERNALDATE")
             if isinstance(when, datetime) and when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             yield FetchedMail(
                 uid=uid,
-                raw=bytes(raw),
+                raw=raw,
                 received_at=when if isinstance(when, datetime) else None,
             )
 

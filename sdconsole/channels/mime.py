@@ -246,10 +246,11 @@ _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 
 def message_ids(value: str) -> list[str]:
     """The Message-IDs in a header (``<a@b> <c@d>``), without brackets; a bare id is taken."""
-    found = _MSGID_RE.findall(value or "")
-    if not found and value and "@" in value and " " not in value.strip():
-        found = [value.strip()]
-    return found
+    found = [v for v in _MSGID_RE.findall(value or "") if v.isprintable()]
+    bare = (value or "").strip()
+    if not found and "@" in bare and not re.search(r"\s", bare) and bare.isprintable():
+        found = [bare]
+    return [v[:400] for v in found]
 
 
 def _address_list(msg: Message, name: str) -> tuple[str, ...]:

@@ -84,7 +84,10 @@ class SmtpSender:
         bad = [a for a in mail.to if not _address_ok(a)]
         if not mail.to or bad:
             raise DeliveryError(f"no valid recipient: {', '.join(bad) or 'none'}", permanent=True)
-        message = compose(mail)
+        try:
+            message = compose(mail)
+        except (ValueError, TypeError) as error:
+            raise DeliveryError(f"cannot compose the letter: {error}", permanent=True) from error
         for attempt in (1, 2):
             try:
                 if self._smtp is None:

@@ -25,6 +25,7 @@ def list_(
     """Dead letters, newest first: channel, when, retries, the reason."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from sdconsole.i18n import _
     from sdconsole.services.dead_letters import list_dead_letters
@@ -61,8 +62,8 @@ def list_(
             row.channel,
             row.last_seen.strftime("%Y-%m-%d %H:%M"),
             str(row.retries),
-            row.error,
-            row.preview[:60],
+            Text(row.error),  # untrusted text: never read as markup
+            Text(row.preview[:60]),
         )
     Console(highlight=False).print(table)
 

@@ -7,6 +7,7 @@ or once its ticket exists) or dismisses it (dealt with by hand; it stays in the 
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -82,8 +83,8 @@ class DeadLetterScreen(Screen[None]):
                 row.last_seen.strftime("%d.%m %H:%M"),
                 row.channel,
                 str(row.retries),
-                row.error[:80],
-                row.preview[:60],
+                Text(row.error[:80]),  # untrusted: never read as markup
+                Text(row.preview[:60]),
                 key=str(row.id),
             )
         self.query_one("#dead-empty").display = not rows

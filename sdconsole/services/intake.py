@@ -581,16 +581,16 @@ class IntakeService:
         if not address:
             return
         now = self.clock.now()
-        recent = session.execute(
-            select(func.count())
-            .select_from(Message)
-            .where(
+        earlier = session.execute(
+            select(Message.channel_data).where(
                 Message.address == address,
                 Message.kind == MessageKind.OUTBOUND.value,
                 Message.is_auto.is_(True),
                 Message.created_at > now - timedelta(hours=1),
             )
-        ).scalar_one()
+        ).scalars()
+        # Notices (taken, resolved) are automatic too, but only acknowledgements count here.
+        recent = sum(1 for data in earlier if not (isinstance(data, dict) and "notice" in data))
         if int(recent) >= self.ack_limit_per_hour:
             log.info("acknowledgement to %s suppressed: %d this hour", address, recent)
             return

@@ -218,6 +218,8 @@ class MailIntake:
             outcomes[Outcome.DUPLICATE.value] += len(taken)
             wanted = [uid for uid in chunk if refs[uid] not in taken]
             fetched = list(source.fetch(wanted))  # the network round trip, before the lock
+            if any(not mail.raw for mail in fetched):
+                raise ChannelError(f"{box.name}: the server gave an empty letter; batch retried")
             # One commit per batch: each letter is a savepoint of its own, so one that fails
             # is undone alone (and kept as a dead letter) while the others are stored.
             with self.store.transaction():

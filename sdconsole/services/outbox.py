@@ -127,6 +127,12 @@ class Outbox:
             except DeliveryError as error:
                 self._failed(claim, error)
                 continue
+            except Exception as error:  # noqa: BLE001 - one bad letter must not stop the rest
+                log.exception("letter %s cannot be sent", claim.message_id)
+                self._failed(
+                    claim, DeliveryError(f"{type(error).__name__}: {error}", permanent=True)
+                )
+                continue
             self._sent(claim, channel_id)
             sent += 1
         return sent
@@ -318,7 +324,8 @@ class MailTransport:
 
 
 def _recipient(session: Session, ticket: Ticket) -> str | None:
-    """Where a reply goes: the ticket's contact, else whoever last wrote to us on it."""
+    """Where a reply goes: the ticket's contact, else whoever first wrote to us on it (not
+    the last writer: anyone may write "Re: [SD-000123]" to a ticket they do not own)."""
     if ticket.contact_id is not None:
         contact = session.get(Contact, ticket.contact_id)
         if contact is not None and contact.email:
@@ -331,7 +338,7 @@ def _recipient(session: Session, ticket: Ticket) -> str | None:
             Message.channel == ChannelKind.EMAIL.value,
             Message.address.is_not(None),
         )
-        .order_by(Message.id.desc())
+        .order_by(Message.id)
         .limit(1)
     ).scalar_one_or_none()
 

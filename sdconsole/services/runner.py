@@ -299,8 +299,10 @@ def _telegram_worker(store: Store, clock: Clock, settings: Settings) -> LoopWork
     assert settings.telegram is not None
     token = bot_token(settings.telegram)
 
+    runner = TelegramRunner(store, clock, settings, token)  # kept across restarts
+
     def run(stop: threading.Event, report: Beat) -> None:
-        TelegramRunner(store, clock, settings, token).run(stop, report)
+        runner.run(stop, report)
 
     # A long-poll round lasts at most 5 s.
     return LoopWorker("telegram", 10.0, run)

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from sdconsole.config import TelegramSettings
@@ -113,8 +113,14 @@ class TelegramDesk:
 
     # -- the entry point -------------------------------------------------------------------
 
-    def handle(self, incoming: Incoming, files: Sequence[InboundAttachment] = ()) -> Handled:
-        """Everything one update asks for; `files` are its downloaded attachments."""
+    def handle(
+        self,
+        incoming: Incoming,
+        files: Sequence[InboundAttachment] = (),
+        missing: Sequence[str] = (),
+    ) -> Handled:
+        """Everything one update asks for; `files` are its downloaded attachments, `missing`
+        the names of those that could not be downloaded."""
         if not incoming.private:
             return Handled()  # the bot serves private chats only
         chat = self._chat(incoming)
@@ -128,22 +134,30 @@ class TelegramDesk:
         match incoming.command:
             case "start":
                 return Handled([self._start(chat, incoming.argument)])
-            case "new":
-                return self._new(chat, incoming, files)
             case "status":
                 return Handled([self._status(chat)])
             case "help":
                 return Handled([Reply(self._t(_HELP))])
-        if self._flooded(chat):
-            self._keep(incoming, "flood limit")
-            return Handled([Reply(self._t(N_("Too many messages: please wait a minute.")))])
+        flooded, warn = self._flooded(chat, incoming)
+        if flooded:
+            self.intake.reject(
+                ChannelKind.TELEGRAM,
+                incoming.raw,
+                f"flood limit: more than {self.settings.flood_per_minute} messages a minute",
+                received_at=min(incoming.sent_at, self.clock.now()),
+                source_ref=f"tg:{incoming.chat_id}:{incoming.message_id}",
+            )
+            text = self._t(N_("Too many messages: please wait a minute."))
+            return Handled([Reply(text)] if warn else [])
+        if incoming.command == "new":
+            return self._new(chat, incoming, files, missing)
         if (
             chat.rating_prompt_id is not None
             and incoming.reply_to == chat.rating_prompt_id
             and chat.rating_ticket_id is not None
         ):
             return Handled([self._comment(chat, incoming)])
-        return Handled(ingest=self._message(chat, incoming, files))
+        return Handled(ingest=self._message(chat, incoming, files, missing))
 
     # -- chats -----------------------------------------------------------------------------
 
@@ -167,15 +181,29 @@ class TelegramDesk:
             session.expunge(chat)
             return chat
 
-    def _flooded(self, chat: TelegramChat) -> bool:
-        now = self.clock.now()
+    def _flooded(self, chat: TelegramChat, incoming: Incoming) -> tuple[bool, bool]:
+        """Whether this message is over the chat's limit a minute, and whether it is the first
+        one over it (the one the bot warns about). Counted by when the messages were sent, so
+        a backlog read after an outage is not a flood; a replayed message is not counted."""
+        key = f"tg:{incoming.chat_id}:{incoming.message_id}"
         with self.store.transaction() as session:
+            seen = session.execute(
+                select(Inbound.id).where(
+                    Inbound.channel == ChannelKind.TELEGRAM.value,
+                    or_(Inbound.idempotency_key == key, Inbound.source_ref == key),
+                )
+            ).first()
+            if seen is not None:
+                return False, False
             row = session.get(TelegramChat, chat.chat_id)
             assert row is not None
-            if row.window_start is None or now - row.window_start >= timedelta(minutes=1):
-                row.window_start, row.window_count = now, 0
+            at = incoming.sent_at
+            start = row.window_start
+            if start is None or at < start or at - start >= timedelta(minutes=1):
+                row.window_start, row.window_count = at, 0
             row.window_count += 1
-            return row.window_count > self.settings.flood_per_minute
+            limit = self.settings.flood_per_minute
+            return row.window_count > limit, row.window_count == limit + 1
 
     def _keep(self, incoming: Incoming, why: str) -> None:
         """Keep an update in the ledger only (blocked chat, flood)."""
@@ -281,7 +309,11 @@ class TelegramDesk:
     # -- tickets ---------------------------------------------------------------------------
 
     def _new(
-        self, chat: TelegramChat, incoming: Incoming, files: Sequence[InboundAttachment]
+        self,
+        chat: TelegramChat,
+        incoming: Incoming,
+        files: Sequence[InboundAttachment],
+        missing: Sequence[str],
     ) -> Handled:
         with self.store.transaction() as session:
             row = session.get(TelegramChat, chat.chat_id)
@@ -292,10 +324,14 @@ class TelegramDesk:
         if not incoming.argument.strip() and not files:
             return Handled([Reply(self._t(N_("Describe the problem: it will be a new request.")))])
         plain = dataclasses.replace(incoming, text=incoming.argument, command=None)
-        return Handled(ingest=self._message(chat, plain, files))
+        return Handled(ingest=self._message(chat, plain, files, missing))
 
     def _message(
-        self, chat: TelegramChat, incoming: Incoming, files: Sequence[InboundAttachment]
+        self,
+        chat: TelegramChat,
+        incoming: Incoming,
+        files: Sequence[InboundAttachment],
+        missing: Sequence[str] = (),
     ) -> IngestResult:
         key = f"tg:{incoming.chat_id}:{incoming.message_id}"
         in_reply_to: tuple[str, ...] = ()
@@ -307,13 +343,15 @@ class TelegramDesk:
             body = "✎ " + self._t(N_("edited:")) + " " + body
         elif incoming.reply_to:
             in_reply_to = (f"tg:{incoming.chat_id}:{incoming.reply_to}",)
+        limit = self.settings.attachment_limit_mb * 1024 * 1024
+        too_big = [f.file_name for f in incoming.files if f.size and f.size > limit]
         notes = tuple(
             Notice(
                 N_("The file {name} was not downloaded: {reason}"),
-                (("name", f.file_name), ("reason", "over the size limit")),
+                (("name", name), ("reason", reason)),
             )
-            for f in incoming.files
-            if f.size and f.size > self.settings.attachment_limit_mb * 1024 * 1024
+            for names, reason in ((too_big, "over the size limit"), (missing, "Telegram refused"))
+            for name in names
         )
         message = InboundMessage(
             channel=ChannelKind.TELEGRAM,

@@ -45,7 +45,10 @@ from sdconsole.storage.tables import MailboxState, Message, Ticket
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT = "telegram"
+CHECKPOINT = "tg:updates"
+"""The checkpoint's row in ``mailbox_state`` (a colon no mailbox name may have)."""
+GIVE_UP_AFTER = 3
+"""Failures of one update before it is kept as a dead letter and confirmed."""
 POLL_ROUND = 5
 """Seconds of one long-poll round at most, so that a stop request is seen promptly."""
 
@@ -76,6 +79,8 @@ class TelegramRunner:
             store, clock, self.intake, settings.telegram, secret=rating_secret(token)
         )
         self._client: TelegramClient | None = None
+        self._failures: dict[int, int] = {}
+        """Failures per update id, across the supervisor's restarts of this runner."""
 
     def run(self, stop: threading.Event, report: Any) -> None:
         """Take updates until `stop` is set. Raises `ChannelError` (restarted with backoff)."""
@@ -92,7 +97,7 @@ class TelegramRunner:
                 raws = await client.fetch(offset, min(self.settings.poll_seconds, POLL_ROUND))
                 for raw in raws:
                     update_id = int(raw.get("update_id", 0))
-                    await self._take(client, raw, update_id)
+                    await self._take_or_give_up(client, raw, update_id)
                     self._save_checkpoint(update_id)
                     offset = update_id + 1
                 report(len(raws))
@@ -110,7 +115,7 @@ class TelegramRunner:
             raws = await client.fetch(last + 1 if last else None, 0)
             for raw in raws:
                 update_id = int(raw.get("update_id", 0))
-                await self._take(client, raw, update_id)
+                await self._take_or_give_up(client, raw, update_id)
                 self._save_checkpoint(update_id)
             if raws:
                 await client.fetch(int(raws[-1]["update_id"]) + 1, 0)  # confirm at once
@@ -118,6 +123,30 @@ class TelegramRunner:
         finally:
             await client.stop()
             self._client = None
+
+    async def _take_or_give_up(
+        self, client: TelegramClient, raw: dict[str, Any], update_id: int
+    ) -> None:
+        """Take an update; one that failed `GIVE_UP_AFTER` times is kept as a dead letter
+        (and then confirmed), so that it never blocks the ones after it."""
+        try:
+            await self._take(client, raw, update_id)
+        except Exception as error:
+            failures = self._failures.get(update_id, 0) + 1
+            self._failures[update_id] = failures
+            if failures < GIVE_UP_AFTER:
+                raise
+            log.error(
+                "telegram update %s failed %d times; kept as a dead letter", update_id, failures
+            )
+            self.intake.reject(
+                ChannelKind.TELEGRAM,
+                json.dumps(raw, ensure_ascii=False, sort_keys=True).encode(),
+                f"failed {failures} times: {type(error).__name__}: {error}",
+                received_at=self.clock.now(),
+                source_ref=f"tg:update:{update_id}",
+            )
+        self._failures.pop(update_id, None)
 
     async def _take(self, client: TelegramClient, raw: dict[str, Any], update_id: int) -> None:
         data = json.dumps(raw, ensure_ascii=False, sort_keys=True).encode()
@@ -139,12 +168,19 @@ class TelegramRunner:
         client = self._client
         assert client is not None
         limit = self.settings.attachment_limit_mb * 1024 * 1024
-        files = [
-            InboundAttachment(f.file_name, f.mime_type, await client.download(f))
-            for f in incoming.files
-            if not f.size or f.size <= limit
-        ]
-        handled = self.desk.handle(incoming, files)
+        files: list[InboundAttachment] = []
+        missing: list[str] = []
+        for item in incoming.files:
+            if item.size and item.size > limit:
+                continue  # noted by the desk
+            try:
+                files.append(
+                    InboundAttachment(item.file_name, item.mime_type, await client.download(item))
+                )
+            except ChannelError as error:
+                log.warning("telegram file %s not downloaded: %s", item.file_id, error)
+                missing.append(item.file_name)
+        handled = self.desk.handle(incoming, files, missing)
         for reply in handled.replies:
             if reply.callback_answer and incoming.callback_id:
                 await client.answer_callback(incoming.callback_id, reply.callback_answer)
@@ -204,19 +240,24 @@ class TelegramTransport:
     ) -> tuple[str, str, list[list[tuple[str, str]]] | None]:
         assert ticket.id is not None
         text = row.body
-        if not row.is_auto:
+        data = row.channel_data or {}
+        notice = _NOTICES.get(str(data.get("notice")))
+        if notice is not None:
+            text = translate_to(self.settings.language, notice).format(
+                number=ticket_number(ticket.id)
+            )
+        elif not row.is_auto:
             head = translate_to(self.settings.language, N_("Answer on request {number}:"))
             text = f"{head.format(number=ticket_number(ticket.id))}\n\n{row.body}"
-        data = row.channel_data or {}
         buttons = rating_keyboard(self._secret, ticket.id, address) if "rate" in data else None
         return address, text, buttons
 
     def send(self, payload: Any) -> str | None:
         chat_id, text, buttons = payload
-        if not self._started:
-            self._loop.run_until_complete(self._client.start())
-            self._started = True
         try:
+            if not self._started:
+                self._loop.run_until_complete(self._client.start())
+                self._started = True
             sent = self._loop.run_until_complete(self._client.send(chat_id, text, buttons=buttons))
         except DeliveryError:
             raise  # as the channel judged it (a 429 carries its retry_after)
@@ -228,6 +269,14 @@ class TelegramTransport:
         if self._started:
             self._loop.run_until_complete(self._client.stop())
         self._loop.close()
+
+
+_NOTICES = {
+    "taken": N_("Your request {number} is taken: an engineer is working on it."),
+    "waiting": N_("Your request {number} waits for your answer: please reply here."),
+    "resolved": N_("Your request {number} is resolved. How did we do? Rate us from 1 to 5:"),
+}
+"""The notices of `TicketService`, said in the bot's language when they are sent."""
 
 
 async def _ignore(_incoming: Incoming) -> None:

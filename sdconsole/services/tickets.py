@@ -155,10 +155,15 @@ class TicketService:
         if ticket.channel != ChannelKind.TELEGRAM.value:
             return
         if target == Status.OPEN and current == Status.NEW:
-            text = N_("Your request {number} is taken: an engineer is working on it.")
+            kind, text = (
+                "taken",
+                N_("Your request {number} is taken: an engineer is working on it."),
+            )
         elif target == Status.WAITING_CLIENT:
+            kind = "waiting"
             text = N_("Your request {number} waits for your answer: please reply here.")
         elif target == Status.RESOLVED:
+            kind = "resolved"
             text = N_("Your request {number} is resolved. How did we do? Rate us from 1 to 5:")
         else:
             return
@@ -173,7 +178,9 @@ class TicketService:
                 created_at=self.clock.now(),
                 is_auto=True,
                 delivery_state=DeliveryState.QUEUED.value,
-                channel_data={"rate": ticket.id} if target == Status.RESOLVED else None,
+                channel_data={"notice": kind, "rate": ticket.id}
+                if target == Status.RESOLVED
+                else {"notice": kind},
             )
         )
 

@@ -199,6 +199,8 @@ def _flush_documents(session: OrmSession) -> None:
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget(session: OrmSession) -> None:
+    if session.in_transaction():
+        return  # a savepoint rolled back: the batch goes on, and its tickets are still dirty
     session.info.pop(_DIRTY, None)
 
 

@@ -302,3 +302,11 @@ def test_zammad_expected_results_match() -> None:
     assert scores["from"] >= 0.97 and scores["name"] >= 0.95, scores
     assert scores["attachments"] >= 0.85, scores
     assert scores["body"] >= 0.75, scores
+
+
+def test_a_message_id_with_line_breaks_is_not_taken() -> None:
+    from sdconsole.channels.mime import message_ids
+
+    assert message_ids("abc@x\r\n\tdef") == []
+    assert message_ids("<a@b> <c\n@d>") == ["a@b"]
+    assert message_ids(" bare@id.example ") == ["bare@id.example"]

@@ -218,3 +218,19 @@ def test_acknowledgements_are_rate_limited_per_sender(store: Store, clock: Fixed
     clock.advance(timedelta(hours=1, minutes=1))
     intake.ingest(email("loop-6@shop7.example", clock.now(), subject="Письмо 6"))
     assert len(letters(store)) == 4
+
+
+def test_a_reply_goes_to_who_opened_the_ticket_not_to_who_wrote_last(
+    store: Store, clock: FixedClock, smtp: SmtpServer
+) -> None:
+    intake = IntakeService(store, clock, client_language="en")
+    first = intake.ingest(email("o@x", clock.now(), sender="new.manager@shop9.example"))
+    assert first.ticket_id is not None
+    tag = f"[SD-{first.ticket_id:06d}]"
+    intake.ingest(email("i@x", clock.now(), subject=f"Re: {tag}", sender="intruder@evil.example"))
+    engineer = add_engineer(store, "petrov")
+    TicketService(store, clock).reply(first.ticket_id, "Ответ", actor=engineer)
+    outbox = outbox_for(store, clock, mail_settings(smtp))
+    outbox.deliver_due()
+    outbox.close()
+    assert {m["To"] for m in smtp.messages} == {"new.manager@shop9.example"}

@@ -248,11 +248,11 @@ def test_a_restart_in_the_middle_of_a_batch_loses_and_duplicates_nothing(
     real = TelegramDesk.handle
     calls = {"n": 0}
 
-    def dying(self: TelegramDesk, incoming: Any, files: Any = ()) -> Any:
+    def dying(self: TelegramDesk, incoming: Any, files: Any = (), missing: Any = ()) -> Any:
         calls["n"] += 1
         if calls["n"] == 3:
             raise ConnectionError("the store went away")
-        return real(self, incoming, files)
+        return real(self, incoming, files, missing)
 
     monkeypatch.setattr(TelegramDesk, "handle", dying)
     with pytest.raises(ConnectionError):
@@ -305,3 +305,30 @@ def test_the_worker_loop_takes_updates_as_they_come(
     with store.reader() as session:
         chat = session.get(TelegramChat, str(OLGA))
     assert chat is not None and chat.contact_id is None
+
+
+def test_an_update_that_keeps_failing_is_kept_and_never_blocks_the_next(
+    runner: TelegramRunner,
+    server: BotApiServer,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = TelegramDesk.handle
+
+    def poisoned(self: TelegramDesk, incoming: Any, files: Any = (), missing: Any = ()) -> Any:
+        if incoming.chat_id == str(PETR):
+            raise ValueError("a bug this update always hits")
+        return real(self, incoming, files, missing)
+
+    monkeypatch.setattr(TelegramDesk, "handle", poisoned)
+    server.push_update(server.message_update(PETR, PETR, "яд", first_name="Пётр"))
+    server.push_update(server.message_update(OLGA, OLGA, "Касса не печатает", first_name="Ольга"))
+    for _attempt in range(2):
+        with pytest.raises(ValueError, match="always hits"):
+            take(runner)
+        assert count(store, Ticket) == 0
+    assert take(runner) == 2  # the third failure: kept as a dead letter, and the bot goes on
+    assert count(store, Ticket) == 1
+    with store.reader() as session:
+        dead = session.execute(select(DeadLetter)).scalar_one()
+    assert dead.error.startswith("failed 3 times: ValueError")

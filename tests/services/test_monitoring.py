@@ -307,3 +307,24 @@ def test_the_checks_ingest_command(
     assert (
         json.loads(again.stdout)["replays"] == 1 and json.loads(again.stdout)["tickets_opened"] == 0
     )
+
+
+def test_the_json_schema_in_docs_agrees_with_the_parser() -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "health.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    good = record(datetime(2026, 3, 2, 7, 15, tzinfo=UTC), extra_key=1)
+    assert list(validator.iter_errors(good)) == []
+    parse_report(good)
+    partial = {"observed_at": "2026-03-02T07:15:00Z", "fn": {"serial": FN}}
+    assert list(validator.iter_errors(partial)) == []
+    parse_report(partial)
+    for bad in (
+        {"kkt": {"serial": SERIAL}},  # no observed_at
+        {"observed_at": "2026-03-02T07:15:00Z", "host": {"disk_used_pct": 63}},  # no register
+        {**good, "fn": {"serial": FN, "memory_used_pct": 140}},
+    ):
+        assert list(validator.iter_errors(bad)), bad
+        with pytest.raises(ReportError):
+            parse_report(bad)

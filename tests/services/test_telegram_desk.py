@@ -241,7 +241,7 @@ def test_the_contact_is_told_taken_waiting_and_resolved(
         f"Your request {number} waits for your answer: please reply here.",
         f"Your request {number} is resolved. How did we do? Rate us from 1 to 5:",
     ]
-    assert notices[-1].channel_data == {"rate": result.ticket_id}
+    assert notices[-1].channel_data == {"notice": "resolved", "rate": result.ticket_id}
     assert all(m.delivery_state == "queued" and m.channel == "telegram" for m in notices)
     assert ticket is not None and ticket.first_response_at is None  # notices are no response
 
@@ -251,3 +251,25 @@ def test_phone_numbers_are_normalised() -> None:
     assert normalise_phone("+7 912 000 00 07") == "+79120000007"
     assert normalise_phone("9120000007") == "+79120000007"
     assert normalise_phone("+375 29 123-45-67") == "+375291234567"
+
+
+def test_a_backlog_read_after_an_outage_is_not_a_flood(
+    desk: TelegramDesk, store: Store, clock: FixedClock
+) -> None:
+    desk.settings = TelegramSettings(language="en", flood_per_minute=5)
+    olga = Chat(clock, OLGA)
+    sent = clock.now() - timedelta(hours=2)
+    backlog = [
+        olga.say(f"сообщение {n}", sent_at=sent + timedelta(minutes=10 * n)) for n in range(8)
+    ]
+    results = [desk.handle(item) for item in backlog]  # all read at once, after the outage
+    assert all(r.ingest is not None for r in results)
+    # A burst within a minute is a flood, warned about once, kept as dead letters.
+    burst = [desk.handle(olga.say(f"/new спам {n}")) for n in range(8)]
+    assert [b.ingest is not None for b in burst] == [True] * 5 + [False] * 3
+    assert [len(b.replies) for b in burst[5:]] == [1, 0, 0]
+    from sdconsole.storage.tables import DeadLetter
+
+    with store.reader() as session:
+        dead = session.execute(select(DeadLetter)).scalars().all()
+    assert len(dead) == 3 and all(d.error.startswith("flood limit") for d in dead)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import OPEN_STATUSES, ChannelKind, Priority, Status
 from sdconsole.domain.sla import PAUSED_DUE
 from sdconsole.domain.views import QueueFilter
@@ -314,3 +315,23 @@ def test_rebuild_indexes_what_bulk_writes_left_out(search_store: Store, how: str
     assert _found(search_store, QueueFilter(search="ключи исчерпаны")) == [
         "Заканчивается фискальный накопитель"
     ]
+
+
+def test_a_failed_savepoint_leaves_the_batchs_other_tickets_searchable(
+    store: Store, clock: FixedClock
+) -> None:
+    from sdconsole.services.intake import IntakeService
+    from tests.services.helpers import email
+
+    intake = IntakeService(store, clock)
+    with store.transaction():
+        intake.ingest(email("<ok@x>", clock.now(), subject="Сканер штрихкодов молчит"))
+        try:
+            with store.transaction():
+                intake.ingest(email("<bad@x>", clock.now(), subject="Весы"))
+                raise RuntimeError("this letter fails")
+        except RuntimeError:
+            pass
+    with store.reader() as session:
+        rows = repositories.queue_page(session=session, queue=QueueFilter(search="сканер"))
+    assert [r.subject for r in rows] == ["Сканер штрихкодов молчит"]

@@ -93,7 +93,7 @@ async def test_dead_letters_are_listed_shown_retried_and_dismissed(
     app: SdConsoleApp, clock: FixedClock
 ) -> None:
     mail = MailIntake(app.store, clock, IntakeService(app.store, clock), MailSettings())
-    mail.take(b"\x1b[31m\x00 garbage [bold]not a letter[/bold]")
+    mail.take(b"\x1b[31m\x00 garbage [bold]not a letter[/bold] [/b] [link=http://x]y[/link]")
     async with app.run_test(size=(140, 40)) as pilot:
         await settle(pilot)
         await pilot.press("D")
