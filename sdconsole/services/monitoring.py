@@ -19,7 +19,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -146,6 +146,59 @@ class Monitoring:
             f"line {number}: {reason}",
         )
 
+    # -- the registry scan -----------------------------------------------------------------
+
+    def scan(self) -> IngestSummary:
+        """The periodic look at the registry, with no fresh report needed: fiscal drives that
+        end within the planning horizon, and registers whose agent has gone silent (its last
+        report older than `SILENT_WARNING`). A report from the agent clears the latter."""
+        now = self.clock.now()
+        limits = self.thresholds
+        horizon = now.date() + timedelta(days=limits.fn_expiry_plan_days)
+        summary = IngestSummary()
+        with self.store.transaction() as session:
+            rows = session.execute(
+                select(
+                    Device.id,
+                    Device.site_id,
+                    Device.health_at,
+                    Device.fn_valid_until,
+                    Device.reg_number,
+                    Device.serial,
+                    Device.fn_serial,
+                ).where(
+                    Device.is_active.is_(True),
+                    or_(
+                        Device.fn_valid_until <= horizon,
+                        Device.health_at < now - SILENT_WARNING,
+                    ),
+                )
+            ).all()
+            items: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
+            for row in rows:
+                facts: dict[str, Any] = {
+                    "source": "registry",
+                    "observed_at": now.isoformat(),
+                    "kkt": {"reg_number": row.reg_number, "serial": row.serial},
+                    "fn": {"serial": row.fn_serial},
+                }
+                if row.fn_valid_until is not None:
+                    facts["fn"]["valid_until"] = row.fn_valid_until.isoformat()
+                report = _registry_report(row, now)
+                results = [
+                    r
+                    for r in evaluate(report, limits, now)
+                    if r.check == "fn-expiry" and row.fn_valid_until is not None
+                ]
+                silent = _silence(row.health_at, now)
+                if silent is not None:
+                    results.append(silent)
+                if results:
+                    raw = json.dumps(facts, ensure_ascii=False).encode()
+                    items.append((_Known(row.id, row.site_id, row.health_at), report, raw, results))
+            self._checks(session, items, summary)
+        return summary
+
     # -- a batch ---------------------------------------------------------------------------
 
     def _take(self, items: list[tuple[int, bytes, HealthReport]], summary: IngestSummary) -> None:
@@ -177,6 +230,7 @@ class Monitoring:
                     summary.replays += 1
                     continue
                 results = evaluate(report, self.thresholds, now)
+                results.append(CheckResult("agent-silent", Level.OK, 0, None))  # it spoke
                 worst = max((r.level for r in results), default=Level.OK)
                 device.health_at = report.observed_at
                 changes[device.id] = {
@@ -443,6 +497,61 @@ class Monitoring:
         summary.resolved += 1
 
 
+SILENT_WARNING = timedelta(minutes=30)
+SILENT_CRITICAL = timedelta(hours=4)
+
+
+def _silence(last: datetime | None, now: datetime) -> CheckResult | None:
+    """The agent-silent check: minutes since the register's last report."""
+    if last is None or now - last < SILENT_WARNING:
+        return None
+    minutes = int((now - last).total_seconds() // 60)
+    level = Level.CRITICAL if now - last >= SILENT_CRITICAL else Level.WARNING
+    name = "critical" if level == Level.CRITICAL else "warning"
+    return CheckResult("agent-silent", level, minutes, f"monitoring.agent-silent.{name}")
+
+
+def _registry_report(row: Any, now: datetime) -> HealthReport:
+    """What the registry knows of a register, as a report observed now."""
+    return HealthReport(
+        source="registry",
+        observed_at=now,
+        store_id=None,
+        store_tz=None,
+        inn=None,
+        kkt_serial=row.serial,
+        reg_number=row.reg_number,
+        model=None,
+        firmware=None,
+        ffd=None,
+        fn_serial=row.fn_serial,
+        fn_valid_until=row.fn_valid_until,
+        fn_registrations_left=None,
+        fn_memory_used_pct=None,
+        fn_warnings={},
+        ofd_unsent_count=None,
+        ofd_first_unsent_at=None,
+        ofd_contract_end=None,
+        shift_state=None,
+        shift_opened_at=None,
+        ism_unsent_count=None,
+        ism_first_unsent_at=None,
+        utm_rsa_expires=None,
+        utm_gost_expires=None,
+        utm_reachable=None,
+        utm_down_since=None,
+        lm_last_sync_at=None,
+        disk_used_pct=None,
+        clock=None,
+    )
+
+
+def scan_registry(store: Store, clock: Clock) -> int:
+    """The periodic job: the registry scan; returns the tickets it opened or resolved."""
+    summary = Monitoring(store, clock, IntakeService(store, clock)).scan()
+    return summary.opened + summary.resolved
+
+
 def _match(known: dict[str, _Known], report: HealthReport) -> _Known | None:
     for key in (report.reg_number, report.kkt_serial, report.fn_serial):
         if key and key in known:
@@ -479,6 +588,7 @@ _CHECK_TITLES = {
     "ism-backlog": "ЧЗ: уведомления не переданы {value} ч",
     "disk-fill": "Диск заполнен на {value} %",
     "clock-drift": "Часы расходятся на {value} мин",
+    "agent-silent": "Агент мониторинга молчит {value} мин",
 }
 
 

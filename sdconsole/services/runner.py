@@ -65,8 +65,15 @@ class LoopWorker:
     """Runs until the event is set; raises to be restarted with backoff."""
 
 
+def _scan_registry(store: Store, clock: Clock) -> int:
+    from sdconsole.services.monitoring import scan_registry
+
+    return scan_registry(store, clock)
+
+
 JOBS: dict[str, PeriodicJob] = {
     "sla": PeriodicJob("sla", 30.0, sla_service.check_alerts),
+    "monitoring": PeriodicJob("monitoring", 300.0, _scan_registry),
 }
 """The periodic jobs every store has, by name (channel workers are added from the config)."""
 

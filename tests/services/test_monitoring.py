@@ -328,3 +328,29 @@ def test_the_json_schema_in_docs_agrees_with_the_parser() -> None:
         assert list(validator.iter_errors(bad)), bad
         with pytest.raises(ReportError):
             parse_report(bad)
+
+
+def test_the_registry_scan_finds_ending_drives_and_silent_agents(
+    monitoring: Monitoring, store: Store, clock: FixedClock
+) -> None:
+    # A report an hour ago: the drive ends in 20 days, and the agent has been silent since.
+    monitoring.ingest_lines(
+        [line(clock.now() - timedelta(hours=1), fn={"valid_until": "2027-12-31"})]
+    )
+    with store.transaction() as session:
+        device = session.execute(select(Device)).scalar_one()
+        device.fn_valid_until = clock.now().date() + timedelta(days=20)
+    summary = monitoring.scan()
+    assert summary.opened == 2
+    assert sorted(category_of(store, t) for t in tickets(store)) == [
+        "monitoring.agent-silent.warning",
+        "monitoring.fn-expiry.warning",
+    ]
+    assert monitoring.scan().opened == 0  # the same facts: no second ticket
+    # The agent speaks again, twice: its silence ticket resolves itself.
+    fresh = {"fn": {"valid_until": (clock.now().date() + timedelta(days=20)).isoformat()}}
+    monitoring.ingest_lines([line(clock.now() - timedelta(minutes=5), **fresh)])
+    monitoring.ingest_lines([line(clock.now() - timedelta(minutes=1), **fresh)])
+    states = {category_of(store, t): t.status for t in tickets(store)}
+    assert states["monitoring.agent-silent.warning"] == "resolved"
+    assert states["monitoring.fn-expiry.warning"] != "resolved"
