@@ -39,6 +39,7 @@ from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
 from sdconsole.domain.model import ChannelKind, EventKind, Status
 from sdconsole.domain.priority import priority_for
 from sdconsole.domain.workflow import check_transition
+from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
 from sdconsole.services.intake import IntakeService
 from sdconsole.storage import Store, repositories
@@ -369,8 +370,8 @@ class Monitoring:
                     f"{report.observed_at.isoformat()}",
                     received_at=min(report.observed_at, self.clock.now()),
                     sender=Sender(name=f"monitoring ({report.source})"),
-                    subject=_subject(result, report),
-                    body=_body(result, report),
+                    subject=_subject(result, report, self.intake.client_language),
+                    body=_body(result, report, self.intake.client_language),
                     raw=raw,
                     thread_key=f"health:{device.id}:{result.check}",
                     device_id=device.id,
@@ -573,41 +574,49 @@ def _registry_fields(report: HealthReport) -> dict[str, Any]:
 
 
 _CHECK_TITLES = {
-    "fn-expiry": "ФН: до окончания ключей {value} дн.",
-    "fn-memory": "ФН: память заполнена на {value} %",
-    "fn-critical": "ФН: критическая ошибка",
-    "fn-rereg-left": "ФН: осталось перерегистраций {value}",
-    "ofd-backlog-age": "ОФД: документы не передаются {value} ч",
-    "ofd-backlog-count": "ОФД: не переданы документы ({value})",
-    "ofd-contract": "ОФД: до окончания договора {value} дн.",
-    "shift-long": "Смена открыта {value} ч",
-    "utm-rsa-expiry": "УТМ: до окончания RSA {value} дн.",
-    "utm-gost-expiry": "УТМ: до окончания ГОСТ-сертификата {value} дн.",
-    "utm-down": "УТМ недоступен {value} мин",
-    "lm-chz-sync": "ЛМ ЧЗ: нет синхронизации {value} ч",
-    "ism-backlog": "ЧЗ: уведомления не переданы {value} ч",
-    "disk-fill": "Диск заполнен на {value} %",
-    "clock-drift": "Часы расходятся на {value} мин",
-    "agent-silent": "Агент мониторинга молчит {value} мин",
+    "fn-expiry": N_("Fiscal drive: {value} days to key expiry"),
+    "fn-memory": N_("Fiscal drive: memory {value} % full"),
+    "fn-critical": N_("Fiscal drive: critical error"),
+    "fn-rereg-left": N_("Fiscal drive: {value} re-registrations left"),
+    "ofd-backlog-age": N_("OFD: documents not sent for {value} h"),
+    "ofd-backlog-count": N_("OFD: {value} documents not sent"),
+    "ofd-contract": N_("OFD: {value} days to the contract's end"),
+    "shift-long": N_("Shift open for {value} h"),
+    "utm-rsa-expiry": N_("УТМ: {value} days to the RSA certificate's end"),
+    "utm-gost-expiry": N_("УТМ: {value} days to the GOST certificate's end"),
+    "utm-down": N_("УТМ unreachable for {value} min"),
+    "lm-chz-sync": N_("ЛМ ЧЗ: not synchronised for {value} h"),
+    "ism-backlog": N_("Marking notices not sent for {value} h"),
+    "disk-fill": N_("Disk {value} % full"),
+    "clock-drift": N_("Clock off by {value} min"),
+    "agent-silent": N_("Monitoring agent silent for {value} min"),
 }
 
 
-def _subject(result: CheckResult, report: HealthReport) -> str:
-    title = _CHECK_TITLES.get(result.check, result.check).format(value=result.value)
+def _subject(result: CheckResult, report: HealthReport, language: str) -> str:
+    template = _CHECK_TITLES.get(result.check)
+    title = (
+        translate_to(language, template).format(value=result.value) if template else result.check
+    )
     return f"{title} · ККТ {report.device_key}"
 
 
-def _body(result: CheckResult, report: HealthReport) -> str:
+def _body(result: CheckResult, report: HealthReport, language: str) -> str:
     lines = [
-        f"Проверка {result.check}: {result.level.name.lower()}, значение {result.value}.",
-        f"Источник: {report.source}, наблюдение {report.observed_at.isoformat()}.",
+        translate_to(language, N_("Check {check}: {level}, value {value}.")).format(
+            check=result.check, level=result.level.name.lower(), value=result.value
+        ),
+        translate_to(language, N_("Source: {source}, observed {at}.")).format(
+            source=report.source, at=report.observed_at.isoformat()
+        ),
     ]
-    if report.model:
+    if report.reg_number or report.kkt_serial:
         lines.append(
-            f"ККТ: {report.model}, РН {report.reg_number or '—'}, ЗН {report.kkt_serial or '—'}"
+            f"ККТ: {report.model or '—'}, РН {report.reg_number or '—'},"
+            f" ЗН {report.kkt_serial or '—'}"
         )
     if report.fn_serial:
-        lines.append(f"ФН: {report.fn_serial}, действует до {report.fn_valid_until or '—'}")
+        lines.append(f"ФН: {report.fn_serial}, {report.fn_valid_until or '—'}")
     return "\n".join(lines)
 
 
