@@ -160,6 +160,33 @@ class TelegramSettings(BaseModel):
     """Larger files are not downloaded (the Bot API serves up to 20 MB)."""
 
 
+class HealthSourceSettings(BaseModel):
+    """One ``[[monitoring.sources]]`` entry: a sender of health reports over HTTP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=48, pattern=r"^[\w.-]+$")
+    token_env: str | None = None
+    """The environment variable that holds its bearer token (never the config file)."""
+    token_file: Path | None = None
+
+
+class MonitoringSettings(BaseModel):
+    """``[monitoring]``: where health reports come from (docs/monitoring.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str | None = None
+    """``host:port`` of the ``POST /v1/health`` endpoint; unset: no endpoint. A host other
+    than 127.0.0.1 / ::1 must be set on purpose (the reports carry no secrets, the tokens do)."""
+    sources: list[HealthSourceSettings] = []
+    """Who may post, each with a token of its own."""
+    spool_dir: Path | None = None
+    """A folder the workers watch: each ``*.jsonl`` file put there is taken, then moved to
+    ``done/`` (or ``failed/`` when a line was refused)."""
+    max_body_mb: float = Field(default=50.0, gt=0)
+
+
 def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:
     """A password from an environment variable or a file (first line); None when neither is set.
 
@@ -224,6 +251,9 @@ class Settings(BaseSettings):
 
     mail: MailSettings = Field(default_factory=MailSettings)
     """The email channel: mailboxes read, the SMTP server, acknowledgements (docs/email.md)."""
+
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    """Health reports: the HTTP endpoint and the spool folder (docs/monitoring.md)."""
 
     telegram: TelegramSettings | None = None
     """The Telegram support bot; unset means no Telegram channel (docs/telegram.md)."""

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -623,3 +624,21 @@ def _body(result: CheckResult, report: HealthReport, language: str) -> str:
 def _batched(values: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def take_spool(store: Store, clock: Clock, folder: Path) -> int:
+    """One pass over the spool folder: each file is taken, then moved to ``done/`` (or
+    ``failed/`` when a line was refused). A crash before the move takes the file again, and
+    its reports are replays then. Returns the reports taken."""
+    from sdconsole.channels.healthchecks import finish, spool_files
+
+    monitoring = Monitoring(store, clock, IntakeService(store, clock))
+    taken = 0
+    for path in spool_files(folder):
+        with path.open("rb") as handle:
+            summary = monitoring.ingest_lines(handle)
+        for number, reason in summary.errors:
+            log.warning("%s line %d: %s", path.name, number, reason)
+        finish(path, failed=bool(summary.errors))
+        taken += summary.taken
+    return taken

@@ -235,6 +235,10 @@ def worker_kinds(settings: Settings) -> list[str]:
     names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
     if settings.telegram is not None:
         names.append("telegram")
+    if settings.monitoring.listen:
+        names.append("checks-http")
+    if settings.monitoring.spool_dir is not None:
+        names.append("checks-spool")
     return names
 
 
@@ -271,6 +275,10 @@ def build_workers(
             workers.append(_outbox_worker(store, clock, settings, make_outbox))
         elif name == "telegram":
             workers.append(_telegram_worker(store, clock, settings))
+        elif name == "checks-http":
+            workers.append(_health_endpoint_worker(store, clock, settings))
+        elif name == "checks-spool":
+            workers.append(_spool_worker(store, clock, settings))
         else:
             mail = MailIntake(
                 store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
@@ -313,6 +321,49 @@ def _telegram_worker(store: Store, clock: Clock, settings: Settings) -> LoopWork
 
     # A long-poll round lasts at most 5 s.
     return LoopWorker("telegram", 10.0, run)
+
+
+def _health_endpoint_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
+    from sdconsole.channels.healthchecks import HealthEndpoint
+    from sdconsole.config import read_secret
+    from sdconsole.services.intake import IntakeService
+    from sdconsole.services.monitoring import Monitoring
+
+    config = settings.monitoring
+    assert config.listen is not None
+    host, _, port = config.listen.rpartition(":")
+    tokens = {
+        source.name: read_secret(source.token_env, source.token_file, what=source.name) or ""
+        for source in config.sources
+    }
+    monitoring = Monitoring(store, clock, IntakeService.from_settings(store, clock, settings))
+
+    def take(source: str, lines: Sequence[bytes]) -> dict[str, object]:
+        summary = monitoring.ingest_lines(lines)
+        answer: dict[str, object] = dict(summary.as_json())
+        answer["refused"] = [{"line": n, "reason": r} for n, r in summary.errors]
+        return answer
+
+    def run(stop: threading.Event, report: Beat) -> None:
+        endpoint = HealthEndpoint(
+            host.strip("[]") or "127.0.0.1",
+            int(port),
+            tokens,
+            take,
+            max_bytes=int(config.max_body_mb * 1024 * 1024),
+        )
+        endpoint.serve(stop, tick=lambda: report(0), every=30.0)
+
+    return LoopWorker("checks-http", 30.0, run)
+
+
+def _spool_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
+    from sdconsole.services.monitoring import take_spool
+
+    folder = settings.monitoring.spool_dir
+    assert folder is not None
+    job = PeriodicJob("checks-spool", 10.0, lambda s, c: take_spool(s, c, folder))
+    return periodic(job, store, clock)
 
 
 def _mailbox_worker(name: str, mail: MailIntake, box: MailboxSettings) -> LoopWorker:

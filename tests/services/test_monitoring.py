@@ -53,8 +53,8 @@ def line(observed: datetime, **sections: Any) -> bytes:
     return json.dumps(record(observed, **sections), ensure_ascii=False).encode()
 
 
-@pytest.fixture
-def world(store: Store, clock: FixedClock) -> World:
+def seed(store: Store, clock: FixedClock) -> World:
+    """The test world with the packaged catalogue and one register at its shop."""
     made = make_world(store, clock.now())
     with store.transaction() as session:
         sync_catalogue(session=session, catalogue=default_catalogue())
@@ -62,6 +62,11 @@ def world(store: Store, clock: FixedClock) -> World:
             Device(site_id=made.site_id, kind="kkt", serial=SERIAL, reg_number=REG, fn_serial=FN)
         )
     return made
+
+
+@pytest.fixture
+def world(store: Store, clock: FixedClock) -> World:
+    return seed(store, clock)
 
 
 @pytest.fixture
