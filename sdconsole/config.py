@@ -185,6 +185,12 @@ class MonitoringSettings(BaseModel):
     """A folder the workers watch: each ``*.jsonl`` file put there is taken, then moved to
     ``done/`` (or ``failed/`` when a line was refused)."""
     max_body_mb: float = Field(default=50.0, gt=0)
+    thresholds: dict[str, float] = {}
+    """Default check thresholds (docs/monitoring.md: ``fn_expiry_warning_days = 30``, …); a
+    contract's ``monitoring`` sets its own over these."""
+    store_hours: str | None = None
+    """``HH:MM-HH:MM`` in each shop's time zone: checks that matter only while a shop trades
+    (OFD backlog warnings, УТМ down, silent agents) are quiet outside; unset: always open."""
 
 
 def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:

@@ -28,12 +28,11 @@ def ingest(
     """
     from sdconsole.domain.errors import InvalidInput
     from sdconsole.i18n import N_
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.monitoring import Monitoring
 
     cli = state(ctx)
     store, clock = cli.store(), cli.clock()
-    monitoring = Monitoring(store, clock, IntakeService.from_settings(store, clock, cli.settings))
+    monitoring = Monitoring.from_settings(store, clock, cli.settings)
     if source == "-":
         summary = monitoring.ingest_lines(sys.stdin.buffer)
     else:

@@ -11,10 +11,11 @@ type (catalogue code ``monitoring.<check>.<level>``). Pure: no I/O; the time is 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time
 from enum import IntEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sdconsole.domain.identifiers import check_fn_serial, check_inn, check_reg_number
 
@@ -110,6 +111,42 @@ class Thresholds:
     disk_critical_pct: float = 90.0
     clock_warning_minutes: float = 2.0
     clock_critical_minutes: float = 5.0
+
+
+def thresholds_with(base: Thresholds, overrides: dict[str, Any]) -> Thresholds:
+    """`base` with the known fields of `overrides` set (unknown keys are ignored, values that
+    are not numbers refused).
+
+    Raises:
+        ValueError: a value is not a number.
+    """
+    known = {f for f in Thresholds.__dataclass_fields__}
+    changes: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key not in known:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"threshold {key}: a number is expected, not {value!r}")
+        changes[key] = type(getattr(base, key))(value)
+    return replace(base, **changes) if changes else base
+
+
+def store_open(hours: str | None, at: datetime, zone: str | None) -> bool:
+    """Whether a shop trading `hours` (``HH:MM-HH:MM`` local; past midnight allowed) is open
+    at `at`; unknown hours or zone: open."""
+    if not hours:
+        return True
+    try:
+        start_text, _, end_text = hours.partition("-")
+        start = time.fromisoformat(start_text.strip())
+        end = time.fromisoformat(end_text.strip())
+        local = at.astimezone(ZoneInfo(zone)) if zone else at
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return True
+    now = local.time()
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
 
 
 @dataclass(frozen=True, slots=True)

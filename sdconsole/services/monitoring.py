@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
+from sdconsole.config import Settings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.health import (
     CheckResult,
@@ -35,6 +36,8 @@ from sdconsole.domain.health import (
     Thresholds,
     evaluate,
     parse_report,
+    store_open,
+    thresholds_with,
 )
 from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
 from sdconsole.domain.model import ChannelKind, EventKind, Status
@@ -44,7 +47,7 @@ from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
 from sdconsole.services.intake import IntakeService
 from sdconsole.storage import Store, repositories
-from sdconsole.storage.tables import Client, Device, DeviceCheck, Event, Message, Ticket
+from sdconsole.storage.tables import Client, Contract, Device, DeviceCheck, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,15 @@ class IngestSummary:
         }
 
 
+@dataclass(frozen=True)
+class _Policy:
+    """What a shop's checks are judged by."""
+
+    thresholds: Thresholds
+    store_hours: str | None
+    zone: str | None
+
+
 @dataclass
 class _Known:
     """A register as the registry has it (a row read with Core, not an ORM object)."""
@@ -103,13 +115,32 @@ class Monitoring:
         intake: IntakeService,
         thresholds: Thresholds | None = None,
         *,
+        store_hours: str | None = None,
         batch: int = BATCH,
     ) -> None:
+        """
+        Args:
+            thresholds: the defaults; a contract's ``monitoring`` sets its own over them.
+            store_hours: ``HH:MM-HH:MM`` shops trade (a contract's ``store_hours`` wins).
+        """
         self.store = store
         self.clock = clock
         self.intake = intake
         self.thresholds = thresholds or Thresholds()
+        self.store_hours = store_hours
         self.batch = batch
+
+    @classmethod
+    def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> Monitoring:
+        """As configured: thresholds and store hours from ``[monitoring]``, intake's routing."""
+        config = settings.monitoring
+        return cls(
+            store,
+            clock,
+            IntakeService.from_settings(store, clock, settings),
+            thresholds_with(Thresholds(), config.thresholds),
+            store_hours=config.store_hours,
+        )
 
     # -- the entry point -------------------------------------------------------------------
 
@@ -157,6 +188,7 @@ class Monitoring:
         now = self.clock.now()
         limits = self.thresholds
         horizon = now.date() + timedelta(days=limits.fn_expiry_plan_days)
+        contract_horizon = now.date() + timedelta(days=limits.ofd_contract_warning_days)
         summary = IngestSummary()
         with self.store.transaction() as session:
             rows = session.execute(
@@ -165,6 +197,7 @@ class Monitoring:
                     Device.site_id,
                     Device.health_at,
                     Device.fn_valid_until,
+                    Device.ofd_contract_end,
                     Device.reg_number,
                     Device.serial,
                     Device.fn_serial,
@@ -172,6 +205,7 @@ class Monitoring:
                     Device.is_active.is_(True),
                     or_(
                         Device.fn_valid_until <= horizon,
+                        Device.ofd_contract_end <= contract_horizon,
                         Device.health_at < now - SILENT_WARNING,
                     ),
                 )
@@ -187,11 +221,8 @@ class Monitoring:
                 if row.fn_valid_until is not None:
                     facts["fn"]["valid_until"] = row.fn_valid_until.isoformat()
                 report = _registry_report(row, now)
-                results = [
-                    r
-                    for r in evaluate(report, limits, now)
-                    if r.check == "fn-expiry" and row.fn_valid_until is not None
-                ]
+                scanned = {"fn-expiry", "ofd-contract"}
+                results = [r for r in evaluate(report, limits, now) if r.check in scanned]
                 silent = _silence(row.health_at, now)
                 if silent is not None:
                     results.append(silent)
@@ -208,6 +239,9 @@ class Monitoring:
         with self.store.transaction() as session:
             known = self._registry(session, [report for _n, _raw, report in items])
             sites = self._sites(session, [report for _n, _raw, report in items])
+            policies = self._policies(
+                session, {k.site_id for k in known.values()} | set(sites.values())
+            )
             changes: dict[int, dict[str, Any]] = {}
             problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
             for number, raw, report in items:
@@ -231,7 +265,13 @@ class Monitoring:
                 if device.health_at is not None and report.observed_at <= device.health_at:
                     summary.replays += 1
                     continue
-                results = evaluate(report, self.thresholds, now)
+                policy = policies.get(device.site_id) or self._default_policy
+                results = [
+                    r
+                    for r in evaluate(report, policy.thresholds, now)
+                    if not r.in_store_hours_only
+                    or store_open(policy.store_hours, report.observed_at, policy.zone)
+                ]
                 results.append(CheckResult("agent-silent", Level.OK, 0, None))  # it spoke
                 worst = max((r.level for r in results), default=Level.OK)
                 device.health_at = report.observed_at
@@ -251,6 +291,60 @@ class Monitoring:
                 for rows in by_keys.values():
                     session.execute(update(Device), rows)
             self._checks(session, problems, summary)
+
+    @property
+    def _default_policy(self) -> _Policy:
+        return _Policy(self.thresholds, self.store_hours, None)
+
+    def _policies(self, session: Session, site_ids: set[int]) -> dict[int, _Policy]:
+        """Each shop's thresholds and hours: its contract's (the nearest up the client tree),
+        over the defaults. Without contracts that set any, every shop has the defaults."""
+        today = self.clock.now().date()
+        rows = session.execute(
+            select(Contract.client_id, Contract.monitoring).where(
+                Contract.is_active.is_(True),
+                Contract.valid_from <= today,
+                or_(Contract.valid_to.is_(None), Contract.valid_to >= today),
+            )
+        ).all()
+        overrides = {client: data for client, data in rows if isinstance(data, dict) and data}
+        zones: dict[int, str | None] = {}
+        parents: dict[int, int | None] = {}
+        wanted = set(site_ids)
+        for _depth in range(4):  # shop → legal entity → chain
+            missing = sorted(wanted - set(parents))
+            if not missing:
+                break
+            for chunk in _batched(missing, 500):
+                for client_id, parent_id, zone in session.execute(
+                    select(Client.id, Client.parent_id, Client.timezone).where(Client.id.in_(chunk))
+                ):
+                    parents[client_id] = parent_id
+                    zones[client_id] = zone
+            if not overrides:
+                break
+            wanted |= {p for p in parents.values() if p is not None}
+        found: dict[int, _Policy] = {}
+        for site_id in site_ids:
+            chosen: dict[str, Any] = {}
+            node: int | None = site_id
+            for _depth in range(4):
+                if node is None:
+                    break
+                if node in overrides:
+                    chosen = overrides[node]
+                    break
+                node = parents.get(node)
+            try:
+                limits = thresholds_with(self.thresholds, chosen)
+            except ValueError as error:
+                log.warning("contract thresholds of client %s ignored: %s", node, error)
+                limits = self.thresholds
+            hours = (
+                chosen.get("store_hours") if isinstance(chosen.get("store_hours"), str) else None
+            )
+            found[site_id] = _Policy(limits, hours or self.store_hours, zones.get(site_id))
+        return found
 
     def _registry(self, session: Session, reports: list[HealthReport]) -> dict[str, _Known]:
         keys = {
@@ -533,7 +627,7 @@ def _registry_report(row: Any, now: datetime) -> HealthReport:
         fn_warnings={},
         ofd_unsent_count=None,
         ofd_first_unsent_at=None,
-        ofd_contract_end=None,
+        ofd_contract_end=row.ofd_contract_end,
         shift_state=None,
         shift_opened_at=None,
         ism_unsent_count=None,
@@ -548,9 +642,9 @@ def _registry_report(row: Any, now: datetime) -> HealthReport:
     )
 
 
-def scan_registry(store: Store, clock: Clock) -> int:
+def scan_registry(store: Store, clock: Clock, settings: Settings) -> int:
     """The periodic job: the registry scan; returns the tickets it opened or resolved."""
-    summary = Monitoring(store, clock, IntakeService(store, clock)).scan()
+    summary = Monitoring.from_settings(store, clock, settings).scan()
     return summary.opened + summary.resolved
 
 
@@ -570,6 +664,7 @@ def _registry_fields(report: HealthReport) -> dict[str, Any]:
         "fn_valid_until": report.fn_valid_until,
         "fn_registrations_left": report.fn_registrations_left,
         "fn_memory_used_pct": report.fn_memory_used_pct,
+        "ofd_contract_end": report.ofd_contract_end,
     }
     return {k: v for k, v in values.items() if v is not None}
 
@@ -626,13 +721,17 @@ def _batched(values: list[Any], size: int) -> Iterator[list[Any]]:
         yield values[start : start + size]
 
 
-def take_spool(store: Store, clock: Clock, folder: Path) -> int:
+def take_spool(store: Store, clock: Clock, folder: Path, settings: Settings | None = None) -> int:
     """One pass over the spool folder: each file is taken, then moved to ``done/`` (or
     ``failed/`` when a line was refused). A crash before the move takes the file again, and
     its reports are replays then. Returns the reports taken."""
     from sdconsole.channels.healthchecks import finish, spool_files
 
-    monitoring = Monitoring(store, clock, IntakeService(store, clock))
+    monitoring = (
+        Monitoring.from_settings(store, clock, settings)
+        if settings is not None
+        else Monitoring(store, clock, IntakeService(store, clock))
+    )
     taken = 0
     for path in spool_files(folder):
         with path.open("rb") as handle:

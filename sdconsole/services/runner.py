@@ -65,15 +65,8 @@ class LoopWorker:
     """Runs until the event is set; raises to be restarted with backoff."""
 
 
-def _scan_registry(store: Store, clock: Clock) -> int:
-    from sdconsole.services.monitoring import scan_registry
-
-    return scan_registry(store, clock)
-
-
 JOBS: dict[str, PeriodicJob] = {
     "sla": PeriodicJob("sla", 30.0, sla_service.check_alerts),
-    "monitoring": PeriodicJob("monitoring", 300.0, _scan_registry),
 }
 """The periodic jobs every store has, by name (channel workers are added from the config)."""
 
@@ -229,7 +222,7 @@ OUTBOX_INTERVAL = 5.0
 
 def worker_kinds(settings: Settings) -> list[str]:
     """The worker names `sdconsole workers run` knows with these settings."""
-    names = list(JOBS)
+    names = [*JOBS, "monitoring"]
     if settings.mail.smtp is not None or settings.telegram is not None:
         names.append("outbox")
     names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
@@ -279,6 +272,8 @@ def build_workers(
             workers.append(_health_endpoint_worker(store, clock, settings))
         elif name == "checks-spool":
             workers.append(_spool_worker(store, clock, settings))
+        elif name == "monitoring":
+            workers.append(_scan_worker(store, clock, settings))
         else:
             mail = MailIntake(
                 store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
@@ -326,7 +321,6 @@ def _telegram_worker(store: Store, clock: Clock, settings: Settings) -> LoopWork
 def _health_endpoint_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
     from sdconsole.channels.healthchecks import HealthEndpoint
     from sdconsole.config import read_secret
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.monitoring import Monitoring
 
     config = settings.monitoring
@@ -336,7 +330,7 @@ def _health_endpoint_worker(store: Store, clock: Clock, settings: Settings) -> L
         source.name: read_secret(source.token_env, source.token_file, what=source.name) or ""
         for source in config.sources
     }
-    monitoring = Monitoring(store, clock, IntakeService.from_settings(store, clock, settings))
+    monitoring = Monitoring.from_settings(store, clock, settings)
 
     def take(source: str, lines: Sequence[bytes]) -> dict[str, object]:
         summary = monitoring.ingest_lines(lines)
@@ -362,7 +356,14 @@ def _spool_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
 
     folder = settings.monitoring.spool_dir
     assert folder is not None
-    job = PeriodicJob("checks-spool", 10.0, lambda s, c: take_spool(s, c, folder))
+    job = PeriodicJob("checks-spool", 10.0, lambda s, c: take_spool(s, c, folder, settings))
+    return periodic(job, store, clock)
+
+
+def _scan_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
+    from sdconsole.services.monitoring import scan_registry
+
+    job = PeriodicJob("monitoring", 300.0, lambda s, c: scan_registry(s, c, settings))
     return periodic(job, store, clock)
 
 

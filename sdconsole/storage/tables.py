@@ -157,6 +157,9 @@ class Contract(SQLModel, table=True):
     sla_plan_id: int = _fk("sla_plan.id", nullable=False)
     categories: list[str] = _json([])
     """Category code prefixes covered; empty means every category."""
+    monitoring: dict[str, Any] = _json({})
+    """Health-check thresholds this contract sets (``Thresholds`` field → value), over the
+    config's defaults."""
     hours_per_month: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
     price: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     currency: str = Field(default="RUB", max_length=3)
@@ -207,6 +210,8 @@ class Device(SQLModel, table=True):
     ofd_name: str | None = Field(default=None, max_length=100)
     health_state: str | None = Field(default=None, max_length=16)
     health_at: datetime | None = _ts()
+    ofd_contract_end: date | None = None
+    """When the register's OFD contract ends (from the reports): the registry scan warns."""
     notes: str = Field(default="", sa_type=Text)
     is_active: bool = True
 

@@ -359,3 +359,62 @@ def test_the_registry_scan_finds_ending_drives_and_silent_agents(
     states = {category_of(store, t): t.status for t in tickets(store)}
     assert states["monitoring.agent-silent.warning"] == "resolved"
     assert states["monitoring.fn-expiry.warning"] != "resolved"
+
+
+def test_a_contract_sets_its_own_thresholds(
+    monitoring: Monitoring, store: Store, clock: FixedClock, world: World
+) -> None:
+    from sdconsole.storage.tables import Contract
+
+    soon = (clock.now().date() + timedelta(days=20)).isoformat()
+    with store.transaction() as session:
+        contract = session.get(Contract, world.contract_id)
+        assert contract is not None
+        contract.monitoring = {"fn_expiry_warning_days": 10, "fn_expiry_plan_days": 14}
+    quiet = monitoring.ingest_lines(
+        [line(clock.now() - timedelta(hours=2), fn={"valid_until": soon})]
+    )
+    assert quiet.opened == 0  # 20 days is fine under this contract
+    with store.transaction() as session:
+        contract = session.get(Contract, world.contract_id)
+        assert contract is not None
+        contract.monitoring = {}
+    loud = monitoring.ingest_lines(
+        [line(clock.now() - timedelta(hours=1), fn={"valid_until": soon})]
+    )
+    assert loud.opened == 1  # the defaults: a warning at 30 days
+
+
+def test_store_hours_quiet_the_checks_that_matter_only_while_trading(
+    store: Store, clock: FixedClock, world: World
+) -> None:
+    from sdconsole.storage.tables import Client
+
+    with store.transaction() as session:
+        site = session.get(Client, world.site_id)
+        assert site is not None
+        site.timezone = "Europe/Moscow"
+    monitoring = Monitoring(
+        store, clock, IntakeService(store, clock, routing=MANUAL), store_hours="09:00-21:00"
+    )
+    down = {"utm": {"reachable": False, "down_since": "2026-11-23T00:00:00Z"}}
+    # 01:10 in Moscow: the shop is closed, УТМ being down opens nothing.
+    night = monitoring.ingest_lines([line(datetime(2026, 11, 22, 22, 10, tzinfo=UTC), **down)])
+    assert night.opened == 0
+    # 12:00 in Moscow: open, and УТМ has been down for hours.
+    day = monitoring.ingest_lines([line(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), **down)])
+    assert day.opened == 1
+    assert category_of(store, tickets(store)[0]) == "monitoring.utm-down.warning"
+
+
+def test_the_scan_warns_of_an_ending_ofd_contract(
+    monitoring: Monitoring, store: Store, clock: FixedClock
+) -> None:
+    ends = (clock.now().date() + timedelta(days=12)).isoformat()
+    monitoring.ingest_lines([line(clock.now() - timedelta(minutes=5), ofd={"contract_end": ends})])
+    [ticket] = tickets(store)
+    assert category_of(store, ticket) == "monitoring.ofd-contract.warning"
+    with store.reader() as session:
+        device = session.execute(select(Device)).scalar_one()
+    assert device.ofd_contract_end is not None
+    assert monitoring.scan().opened == 0  # the same contract: the same ticket
