@@ -211,7 +211,10 @@ class Monitoring:
                 )
             ).all()
             items: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
+            policies = self._policies(session, {row.site_id for row in rows})
             for row in rows:
+                policy = policies.get(row.site_id) or self._default_policy
+                limits = policy.thresholds
                 facts: dict[str, Any] = {
                     "source": "registry",
                     "observed_at": now.isoformat(),
@@ -224,7 +227,8 @@ class Monitoring:
                 scanned = {"fn-expiry", "ofd-contract"}
                 results = [r for r in evaluate(report, limits, now) if r.check in scanned]
                 silent = _silence(row.health_at, now)
-                if silent is not None:
+                # A closed shop's till is off: its agent's silence is no news.
+                if silent is not None and store_open(policy.store_hours, now, policy.zone):
                     results.append(silent)
                 if results:
                     raw = json.dumps(facts, ensure_ascii=False).encode()
