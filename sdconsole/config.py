@@ -185,7 +185,7 @@ class MonitoringSettings(BaseModel):
     """A folder the workers watch: each ``*.jsonl`` file put there is taken, then moved to
     ``done/`` (or ``failed/`` when a line was refused)."""
     max_body_mb: float = Field(default=50.0, gt=0)
-    thresholds: dict[str, float] = {}
+    thresholds: dict[str, float | str | list[str]] = {}
     """Default check thresholds (docs/monitoring.md: ``fn_expiry_warning_days = 30``, …); a
     contract's ``monitoring`` sets its own over these."""
     store_hours: str | None = None

@@ -111,6 +111,10 @@ class Thresholds:
     disk_critical_pct: float = 90.0
     clock_warning_minutes: float = 2.0
     clock_critical_minutes: float = 5.0
+    firmware_min: str = ""
+    """The register firmware the contract requires at least (``5.8.100``); empty: no check."""
+    firmware_bad: tuple[str, ...] = ()
+    """Firmware versions known to be bad."""
 
 
 def thresholds_with(base: Thresholds, overrides: dict[str, Any]) -> Thresholds:
@@ -125,10 +129,23 @@ def thresholds_with(base: Thresholds, overrides: dict[str, Any]) -> Thresholds:
     for key, value in overrides.items():
         if key not in known:
             continue
+        if key == "firmware_min":
+            changes[key] = str(value)
+            continue
+        if key == "firmware_bad":
+            if not isinstance(value, list | tuple):
+                raise ValueError(f"threshold {key}: a list of versions is expected")
+            changes[key] = tuple(str(v) for v in value)
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"threshold {key}: a number is expected, not {value!r}")
         changes[key] = type(getattr(base, key))(value)
     return replace(base, **changes) if changes else base
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``5.8.100`` → (5, 8, 100); what is not a number counts as 0."""
+    return tuple(int(part) if part.isdigit() else 0 for part in text.replace("-", ".").split("."))
 
 
 def store_open(hours: str | None, at: datetime, zone: str | None) -> bool:
@@ -556,6 +573,17 @@ def evaluate(report: HealthReport, limits: Thresholds, now: datetime) -> list[Ch
                 {Level.WARNING: "pos-warning", Level.CRITICAL: "pos-critical"},
             )
         )
+
+    if report.firmware and (limits.firmware_min or limits.firmware_bad):
+        version = report.firmware
+        if version in limits.firmware_bad:
+            out.append(CheckResult("sw-version", Level.CRITICAL, version,
+                                   "monitoring.sw-version.kkt-firmware-bad"))  # fmt: skip
+        elif limits.firmware_min and _version(version) < _version(limits.firmware_min):
+            out.append(CheckResult("sw-version", Level.WARNING, version,
+                                   "monitoring.sw-version.kkt-firmware-old"))  # fmt: skip
+        else:
+            out.append(CheckResult("sw-version", Level.OK, version, None))
 
     if report.clock is not None:
         drift = abs((report.clock - at).total_seconds()) / 60

@@ -690,6 +690,7 @@ _CHECK_TITLES = {
     "disk-fill": N_("Disk {value} % full"),
     "clock-drift": N_("Clock off by {value} min"),
     "agent-silent": N_("Monitoring agent silent for {value} min"),
+    "sw-version": N_("Firmware {value}: below the contract's baseline or known bad"),
 }
 
 

@@ -418,3 +418,43 @@ def test_the_scan_warns_of_an_ending_ofd_contract(
         device = session.execute(select(Device)).scalar_one()
     assert device.ofd_contract_end is not None
     assert monitoring.scan().opened == 0  # the same contract: the same ticket
+
+
+def test_firmware_below_the_contracts_baseline_or_known_bad(
+    monitoring: Monitoring, store: Store, clock: FixedClock, world: World
+) -> None:
+    from sdconsole.storage.tables import Contract
+
+    with store.transaction() as session:
+        contract = session.get(Contract, world.contract_id)
+        assert contract is not None
+        contract.monitoring = {"firmware_min": "5.9.0", "firmware_bad": ["5.7.3"]}
+    monitoring.ingest_lines([line(clock.now() - timedelta(hours=2))])  # firmware 5.8.100
+    [old] = tickets(store)
+    assert category_of(store, old) == "monitoring.sw-version.kkt-firmware-old"
+    monitoring.ingest_lines([line(clock.now() - timedelta(hours=1), kkt={"firmware": "5.7.3"})])
+    [bad] = tickets(store)
+    assert category_of(store, bad) == "monitoring.sw-version.kkt-firmware-bad"
+
+
+def test_the_only_till_of_a_shop_raises_the_priority(
+    monitoring: Monitoring, store: Store, clock: FixedClock, world: World
+) -> None:
+    # fn-memory critical: impact 2 in the catalogue, a drive about to stop the till.
+    full = {"fn": {"memory_used_pct": 95}}
+    monitoring.ingest_lines([line(clock.now() - timedelta(hours=2), **full)])
+    [alone] = tickets(store)
+    with store.transaction() as session:
+        session.add(
+            Device(site_id=world.site_id, kind="kkt", serial="00106109000002", reg_number=None)
+        )
+    other = record(
+        clock.now() - timedelta(hours=1),
+        kkt={"serial": "00106109000002", "reg_number": None},
+        fn={"serial": "7380440700000002", "memory_used_pct": 95},
+    )
+    monitoring.ingest_lines([json.dumps(other).encode()])
+    second = tickets(store)[1]
+    # The same fault: the shop's only till is P1; with a second till it is one level lower.
+    assert alone.impact == 1 and second.impact == 2
+    assert alone.priority < second.priority
