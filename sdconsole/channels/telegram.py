@@ -118,72 +118,34 @@ def to_incoming(update: Update, raw: bytes = b"") -> Incoming | None:
     )
 
 
+_MEDIA = (
+    # (attribute, default name, default MIME type)
+    ("document", "document-{id}", "application/octet-stream"),
+    ("voice", "voice-{id}.ogg", "audio/ogg"),
+    ("video_note", "video-note-{id}.mp4", "video/mp4"),
+    ("video", "video-{id}.mp4", "video/mp4"),
+    ("audio", "audio-{id}", "audio/mpeg"),
+)
+
+
 def _files(message: Message) -> tuple[IncomingFile, ...]:
+    """The files a message carries: the largest size of a photo, and every other medium."""
     found: list[IncomingFile] = []
     if message.photo:
         biggest = max(message.photo, key=lambda p: p.width * p.height)
+        name = f"photo-{message.message_id}.jpg"
+        found.append(IncomingFile(biggest.file_id, "photo", name, "image/jpeg", biggest.file_size))
+    for kind, default_name, default_type in _MEDIA:
+        media = getattr(message, kind)
+        if media is None:
+            continue
         found.append(
             IncomingFile(
-                biggest.file_id,
-                "photo",
-                f"photo-{message.message_id}.jpg",
-                "image/jpeg",
-                biggest.file_size,
-            )
-        )
-    if message.document:
-        doc = message.document
-        found.append(
-            IncomingFile(
-                doc.file_id,
-                "document",
-                doc.file_name or f"document-{message.message_id}",
-                doc.mime_type or "application/octet-stream",
-                doc.file_size,
-            )
-        )
-    if message.voice:
-        voice = message.voice
-        found.append(
-            IncomingFile(
-                voice.file_id,
-                "voice",
-                f"voice-{message.message_id}.ogg",
-                voice.mime_type or "audio/ogg",
-                voice.file_size,
-            )
-        )
-    if message.video_note:
-        note = message.video_note
-        found.append(
-            IncomingFile(
-                note.file_id,
-                "video_note",
-                f"video-note-{message.message_id}.mp4",
-                "video/mp4",
-                note.file_size,
-            )
-        )
-    if message.video:
-        video = message.video
-        found.append(
-            IncomingFile(
-                video.file_id,
-                "video",
-                video.file_name or f"video-{message.message_id}.mp4",
-                video.mime_type or "video/mp4",
-                video.file_size,
-            )
-        )
-    if message.audio:
-        audio = message.audio
-        found.append(
-            IncomingFile(
-                audio.file_id,
-                "audio",
-                audio.file_name or f"audio-{message.message_id}",
-                audio.mime_type or "audio/mpeg",
-                audio.file_size,
+                media.file_id,
+                kind,
+                getattr(media, "file_name", None) or default_name.format(id=message.message_id),
+                getattr(media, "mime_type", None) or default_type,
+                media.file_size,
             )
         )
     return tuple(found)

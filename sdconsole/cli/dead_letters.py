@@ -95,7 +95,6 @@ def retry(
     from sdconsole.domain.errors import InvalidInput
     from sdconsole.i18n import N_
     from sdconsole.services.dead_letters import DeadLetters, list_dead_letters
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
 
     cli = state(ctx)
@@ -103,10 +102,7 @@ def retry(
     ids = [r.id for r in list_dead_letters(store)] if all_ else list(dead_letter_ids or ())
     if not ids:
         raise InvalidInput(N_("Name the dead letters to retry, or say --all."))
-    mail = MailIntake(
-        store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
-    )
-    service = DeadLetters(store, clock, mail)
+    service = DeadLetters(store, clock, MailIntake.from_settings(store, clock, settings))
     out = {}
     for dead_letter_id in ids:
         result = service.retry(dead_letter_id)
@@ -125,10 +121,10 @@ def dismiss(
 ) -> None:
     """Mark a dead letter dealt with by hand (it is kept)."""
     from sdconsole.services.dead_letters import DeadLetters
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
 
     cli = state(ctx)
     store, clock, settings = cli.store(), cli.clock(), cli.settings
-    mail = MailIntake(store, clock, IntakeService(store, clock), settings.mail)
-    DeadLetters(store, clock, mail).dismiss(dead_letter_id)
+    DeadLetters(store, clock, MailIntake.from_settings(store, clock, settings)).dismiss(
+        dead_letter_id
+    )

@@ -24,7 +24,6 @@ def fetch(
     ] = None,
 ) -> None:
     """Take every new letter from the configured IMAP mailboxes (one pass), as JSON counts."""
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
 
     del once  # one pass is what this command does; `workers run` keeps reading
@@ -32,9 +31,7 @@ def fetch(
     settings = cli.settings
     store = cli.store()
     clock = cli.clock()
-    mail = MailIntake(
-        store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
-    )
+    mail = MailIntake.from_settings(store, clock, settings)
     boxes = [mail.mailbox(mailbox)] if mailbox else settings.mail.mailboxes
     if not boxes:
         from sdconsole.domain.errors import InvalidInput
@@ -57,30 +54,27 @@ def import_(
     ],
 ) -> None:
     """Import letters from files (a migration); a letter imported twice is taken once."""
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
 
     cli = state(ctx)
     settings = cli.settings
     store = cli.store()
     clock = cli.clock()
-    mail = MailIntake(
-        store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
-    )
+    mail = MailIntake.from_settings(store, clock, settings)
     print_json(dict(sorted(mail.import_path(path).items())))
 
 
 @app.command("send")
 @handle_errors
 def send(ctx: typer.Context) -> None:
-    """Deliver the letters waiting in the outbox now (one pass), as JSON counts."""
+    """Deliver the outbox now (email, and Telegram when configured; one pass), as JSON counts."""
     from sdconsole.domain.errors import InvalidInput
     from sdconsole.i18n import N_
-    from sdconsole.services.outbox import pending_count, smtp_outbox
+    from sdconsole.services.outbox import make_outbox, pending_count
 
     cli = state(ctx)
     store = cli.store()
-    outbox = smtp_outbox(store, cli.clock(), cli.settings.mail)
+    outbox = make_outbox(store, cli.clock(), cli.settings)
     if outbox is None:
         raise InvalidInput(N_("No [mail.smtp] in the config: nothing to send with."))
     try:

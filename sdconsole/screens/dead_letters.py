@@ -116,15 +116,11 @@ class DeadLetterScreen(Screen[None]):
         self.action_show()
 
     def _service(self) -> DeadLetters:
-        from sdconsole.services.intake import IntakeService
         from sdconsole.services.mail import MailIntake
 
         app = self.app
         store, clock, settings = app.store, app.clock, app.settings  # type: ignore[attr-defined]
-        mail = MailIntake(
-            store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
-        )
-        return DeadLetters(store, clock, mail)
+        return DeadLetters(store, clock, MailIntake.from_settings(store, clock, settings))
 
     def action_retry(self) -> None:
         row = self._current()

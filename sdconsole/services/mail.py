@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from sdconsole.channels.base import ChannelError, MailSource
 from sdconsole.channels.mime import MailKind, NotAMail, ParsedMail, parse_mail
-from sdconsole.config import MailboxSettings, MailSettings, read_secret
+from sdconsole.config import MailboxSettings, MailSettings, Settings, read_secret
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.errors import InvalidInput
 from sdconsole.domain.intake import InboundMessage
@@ -107,6 +107,11 @@ class MailIntake:
         self.intake = intake
         self.settings = settings
         self._open_source = open_source or imap_source
+
+    @classmethod
+    def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> MailIntake:
+        """Mail intake as configured: ``[mail]`` and intake's classifier and routing."""
+        return cls(store, clock, IntakeService.from_settings(store, clock, settings), settings.mail)
 
     # -- one letter ------------------------------------------------------------------------
 
@@ -323,14 +328,3 @@ def iter_mail_files(path: Path) -> Iterator[bytes]:
             box.close()
         return
     yield path.read_bytes()
-
-
-__all__ = [
-    "ChannelError",
-    "MailIntake",
-    "PassResult",
-    "imap_source",
-    "iter_mail_files",
-    "source_ref",
-    "to_inbound",
-]

@@ -343,17 +343,6 @@ def _recipient(session: Session, ticket: Ticket) -> str | None:
     ).scalar_one_or_none()
 
 
-def smtp_outbox(store: Store, clock: Clock, settings: MailSettings) -> Outbox | None:
-    """The outbox over the configured SMTP server; None when ``[mail.smtp]`` is not set."""
-    from sdconsole.channels.smtp import SmtpSender
-
-    smtp = settings.smtp
-    if smtp is None:
-        return None
-    password = read_secret(smtp.password_env, smtp.password_file, what="SMTP")
-    return Outbox(store, clock, settings, SmtpSender(smtp, password))
-
-
 def make_outbox(store: Store, clock: Clock, settings: Settings) -> Outbox | None:
     """The outbox over every configured channel (SMTP, Telegram); None when neither is."""
     transports: list[Transport] = []

@@ -244,7 +244,6 @@ def build_workers(
     Raises:
         InvalidInput: `only` names a worker these settings do not have.
     """
-    from sdconsole.services.intake import IntakeService
     from sdconsole.services.mail import MailIntake
     from sdconsole.services.outbox import make_outbox
 
@@ -275,9 +274,7 @@ def build_workers(
         elif name == "monitoring":
             workers.append(_scan_worker(store, clock, settings))
         else:
-            mail = MailIntake(
-                store, clock, IntakeService.from_settings(store, clock, settings), settings.mail
-            )
+            mail = MailIntake.from_settings(store, clock, settings)
             box = mail.mailbox(name.partition(":")[2])
             workers.append(_mailbox_worker(name, mail, box))
     return workers

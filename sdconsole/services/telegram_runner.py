@@ -21,7 +21,6 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from sdconsole.channels.base import ChannelError, DeliveryError
@@ -31,7 +30,7 @@ from sdconsole.domain.chat import Incoming
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.errors import InvalidInput
 from sdconsole.domain.intake import InboundAttachment
-from sdconsole.domain.model import ChannelKind, MessageKind, ticket_number
+from sdconsole.domain.model import ChannelKind, ticket_number
 from sdconsole.i18n import N_, translate_to
 from sdconsole.services.intake import IntakeService
 from sdconsole.services.telegram import (
@@ -281,17 +280,3 @@ _NOTICES = {
 
 async def _ignore(_incoming: Incoming) -> None:
     return None
-
-
-def last_inbound(session: Session, ticket_id: int) -> str | None:
-    """The id of the client's last Telegram message on a ticket (for reply threading)."""
-    return session.execute(
-        select(Message.channel_message_id)
-        .where(
-            Message.ticket_id == ticket_id,
-            Message.kind == MessageKind.INBOUND.value,
-            Message.channel == ChannelKind.TELEGRAM.value,
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()

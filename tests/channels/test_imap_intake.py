@@ -72,6 +72,27 @@ def settings_for(
     return MailSettings(address="support@desk.example", mailboxes=[box])
 
 
+def write_config(path: Path, dovecot: Dovecot, user: str, *, batch: int = 50) -> None:
+    path.write_text(
+        f"""
+[mail]
+address = "support@desk.example"
+
+[[mail.mailboxes]]
+name = "support"
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "starttls"
+ca_file = "{dovecot.ca_file}"
+user = "{user}"
+password_env = "{PASSWORD_ENV}"
+poll_seconds = 1
+batch = {batch}
+""",
+        encoding="utf-8",
+    )
+
+
 @pytest.fixture
 def account(
     dovecot: Dovecot, mailbox: tuple[str, str], monkeypatch: pytest.MonkeyPatch
@@ -291,22 +312,7 @@ def test_mail_fetch_command(
 
     user, password = account
     dovecot.append_many(user, password, [letter(1), letter(2)])
-    (tmp_path / "config.toml").write_text(
-        f"""
-[mail]
-address = "support@desk.example"
-
-[[mail.mailboxes]]
-name = "support"
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "starttls"
-ca_file = "{dovecot.ca_file}"
-user = "{user}"
-password_env = "{PASSWORD_ENV}"
-""",
-        encoding="utf-8",
-    )
+    write_config(tmp_path / "config.toml", dovecot, user)
     result = CliRunner().invoke(app, ["--db", sqlite_store.url, "mail", "fetch", "--once"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"support": {"seen": 2, "created": 2}}

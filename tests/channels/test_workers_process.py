@@ -17,28 +17,7 @@ from sqlalchemy import func, select
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Inbound, Message, Ticket, WorkerBeat
 from tests.channels.dovecot import Dovecot
-from tests.channels.test_imap_intake import PASSWORD_ENV, flags, letter
-
-
-def write_config(path: Path, dovecot: Dovecot, user: str, *, batch: int = 50) -> None:
-    path.write_text(
-        f"""
-[mail]
-address = "support@desk.example"
-
-[[mail.mailboxes]]
-name = "support"
-host = "{dovecot.host}"
-port = {dovecot.port}
-security = "starttls"
-ca_file = "{dovecot.ca_file}"
-user = "{user}"
-password_env = "{PASSWORD_ENV}"
-poll_seconds = 1
-batch = {batch}
-""",
-        encoding="utf-8",
-    )
+from tests.channels.test_imap_intake import PASSWORD_ENV, flags, letter, write_config
 
 
 def sdconsole(store: Store, *args: str, password: str) -> subprocess.Popen[bytes]:
