@@ -163,8 +163,37 @@ class Contract(SQLModel, table=True):
     hours_per_month: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
     price: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
     currency: str = Field(default="RUB", max_length=3)
+    carry_over_months: int = 0
+    """How many months unused package hours stay available (0: they lapse at month end)."""
+    rounding_minutes: int = 1
+    """Each time entry is billed rounded up to a multiple of this (1: per minute)."""
+    minimum_minutes: int = 0
+    """Each time entry is billed at least this long."""
+    hourly_rate: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
+    """The price of an hour over the package, and of work the contract does not cover."""
+    request_price: Decimal | None = Field(default=None, sa_type=Numeric(14, 2))
+    """The price of one request on a per-request contract."""
+    price_list: dict[str, Any] = _json({})
+    """One-off works: category code prefix → price of a request (the longest prefix wins)."""
+    notify_days: int = 30
+    """Contacts are told this many days before the contract ends (and again when it ends)."""
     notes: str = Field(default="", sa_type=Text)
     is_active: bool = True
+
+
+class ContractNotice(SQLModel, table=True):
+    """An expiry notice sent to a contract's contacts: once per contract, kind and end date."""
+
+    __tablename__ = "contract_notice"
+    __table_args__ = (UniqueConstraint("contract_id", "kind", "valid_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = _fk("contract.id", nullable=False, index=False, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    """``ahead`` (N days before the end) or ``expired``."""
+    valid_to: date
+    sent_at: datetime | None = _ts(nullable=False)
+    recipients: int
 
 
 class Engineer(SQLModel, table=True):
@@ -185,6 +214,8 @@ class Engineer(SQLModel, table=True):
     """The engineer's working hours; None: always on shift while on duty."""
     on_duty: bool = True
     """Whether the engineer takes new tickets now (the console's availability switch)."""
+    cost_per_hour: Decimal | None = Field(default=None, sa_type=Numeric(10, 2))
+    """What an hour of this engineer costs the company (the billing report's cost and margin)."""
     is_active: bool = True
 
 
@@ -333,6 +364,8 @@ class Ticket(SQLModel, table=True):
     merged_into_id: int | None = _fk("ticket.id", index=False)
     source_key: str | None = Field(default=None, max_length=200, index=True)
     """Channel-level thread key (Telegram chat, health-check key) for continuing a ticket."""
+    coverage: str | None = Field(default=None, max_length=16)
+    """Whether the contract covers the request (`domain.billing.Coverage`); None: not judged."""
     tags: list[str] = _json([])
     checklist: list[dict[str, Any]] = _json([])
     version: int = 1
@@ -465,7 +498,7 @@ class TimeEntry(SQLModel, table=True):
     minutes: int
     billable: bool = True
     note: str = Field(default="", sa_type=Text)
-    spent_at: datetime | None = _ts(nullable=False)
+    spent_at: datetime | None = _ts(nullable=False, index=True)
 
 
 class Rating(SQLModel, table=True):
@@ -476,8 +509,12 @@ class Rating(SQLModel, table=True):
     score: int
     comment: str = Field(default="", sa_type=Text)
     channel: str | None = Field(default=None, max_length=16)
-    created_at: datetime | None = _ts(nullable=False)
+    created_at: datetime | None = _ts(nullable=False, index=True)
     follow_up: str | None = Field(default=None, max_length=16)
+    """``open`` for a low rating the team lead has to act on, ``done`` once they did."""
+    follow_up_note: str | None = Field(default=None, sa_type=Text)
+    follow_up_at: datetime | None = _ts()
+    follow_up_by_id: int | None = _fk("engineer.id", index=False)
 
 
 class TicketLink(SQLModel, table=True):
