@@ -333,5 +333,7 @@ def bill_month(
             counted, price = _one_off(item, prices, rate, rounding, minimum)
             one_offs += counted
             one_off_amount += price
-        return replace(bill, used_minutes=used, one_off_works=one_offs, one_off_amount=one_off_amount)
+        return replace(
+            bill, used_minutes=used, one_off_works=one_offs, one_off_amount=one_off_amount
+        )
     return replace(bill, fee=fee, used_minutes=used)

@@ -65,7 +65,14 @@ def test_coverage(
 
 @pytest.mark.parametrize(
     ("minutes", "rounding", "minimum", "billed"),
-    [(7, 1, 0, 7), (7, 15, 0, 15), (15, 15, 0, 15), (16, 15, 0, 30), (5, 1, 10, 10), (0, 15, 30, 0)],
+    [
+        (7, 1, 0, 7),
+        (7, 15, 0, 15),
+        (15, 15, 0, 15),
+        (16, 15, 0, 30),
+        (5, 1, 10, 10),
+        (0, 15, 30, 0),
+    ],
 )
 def test_billed_minutes_round_up_to_the_step_and_the_minimum(
     minutes: int, rounding: int, minimum: int, billed: int
