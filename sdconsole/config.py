@@ -9,6 +9,7 @@ from a running app.
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,6 +194,25 @@ class MonitoringSettings(BaseModel):
     (OFD backlog warnings, УТМ down, silent agents) are quiet outside; unset: always open."""
 
 
+class BillingSettings(BaseModel):
+    """``[billing]``: rates for work no contract prices, and engineers' default cost
+    (docs/billing.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    hourly_rate: Decimal = Field(default=Decimal(0), ge=0)
+    """The one-off rate of an hour of work that no contract covers or prices."""
+    price_list: dict[str, Decimal] = {}
+    """One-off works by category code prefix: ``"kkt.fn.replace" = 3500``."""
+    rounding_minutes: int = Field(default=15, ge=1, le=1440)
+    minimum_minutes: int = Field(default=0, ge=0, le=1440)
+    cost_per_hour: Decimal = Field(default=Decimal(0), ge=0)
+    """What an hour of an engineer without a rate of their own costs."""
+    expiry_notices: bool = True
+    """Whether the workers tell a client's contacts that its contract ends (docs/billing.md)."""
+
+
 def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:
     """A password from an environment variable or a file (first line); None when neither is set.
 
@@ -263,6 +283,9 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings | None = None
     """The Telegram support bot; unset means no Telegram channel (docs/telegram.md)."""
+
+    billing: BillingSettings = Field(default_factory=BillingSettings)
+    """One-off rates and engineers' default cost (docs/billing.md)."""
 
     @classmethod
     def settings_customise_sources(

@@ -277,9 +277,9 @@ def bill_month(
     """Price a contract's month (terms None: a client's requests without a contract).
 
     Args:
-        earlier_used: hours packages only: the billed minutes used in each of the
-            ``carry_over_months`` months before `month`, oldest first (what they left over is
-            carried into this one).
+        earlier_used: hours packages only: the billed minutes used in each month of the
+            contract before `month`, oldest first (what they left over may carry into this one;
+            since the oldest hours are used first, every earlier month counts).
     """
     own = terms is not None
     rate = terms.hourly_rate if terms and terms.hourly_rate is not None else rates.hourly_rate
@@ -306,7 +306,7 @@ def bill_month(
     used = sum(billed_minutes(m, rounding, minimum) for w in covered for m in w.minutes)
     if terms.kind is ContractKind.HOURS_PACKAGE:
         included = int((terms.hours_per_month or ZERO) * MINUTES_PER_HOUR)
-        earlier = list(earlier_used[-terms.carry_over_months :]) if terms.carry_over_months else []
+        earlier = list(earlier_used) if terms.carry_over_months else []
         months = package_months(
             included, terms.carry_over_months, [*earlier, used], add_months(month, -len(earlier))
         )

@@ -255,10 +255,17 @@ class TicketView:
     device_info: DeviceView | None = None
     files: tuple[FileView, ...] = ()
     checklist: tuple[CheckItem, ...] = ()
+    coverage: str | None = None
+    """``covered``, ``no_contract`` or ``not_included`` (`domain.billing.Coverage`)."""
 
     @property
     def number(self) -> str:
         return ticket_number(self.id)
+
+    @property
+    def billable_one_off(self) -> bool:
+        """Whether no contract covers the request: it is billed as a one-off work."""
+        return self.coverage in ("no_contract", "not_included")
 
     contact_id: int | None = None
     """The ticket's contact (for binding their Telegram chat)."""

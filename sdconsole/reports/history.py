@@ -283,8 +283,21 @@ def _sla(event: EventView, details: Mapping[str, Any]) -> Text:
     return Text(_(phrase))
 
 
+COVERAGE_WORDS = {
+    "covered": N_("covered by the contract"),
+    "no_contract": N_("no contract in force: billable as a one-off work"),
+    "not_included": N_("outside the contract's categories: billable as a one-off work"),
+}
+
+
 def _field(event: EventView, details: Mapping[str, Any]) -> Text:
     field = details.get("field")
+    if field == "coverage":
+        word = COVERAGE_WORDS.get(str(event.after))
+        text = Text(_("Billing: {what}").format(what=_(word) if word else str(event.after)))
+        if event.after != "covered":
+            text.stylize("bold yellow")
+        return text
     change = _change(event.before, event.after, str)
     if field:
         return Text(_("{field} changed: {change}").format(field=field, change=change))

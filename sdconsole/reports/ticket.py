@@ -19,7 +19,7 @@ from rich.text import Text
 from sdconsole.domain.model import MessageKind, Priority, Status
 from sdconsole.domain.views import SlaTerms, TicketView
 from sdconsole.i18n import _
-from sdconsole.reports.history import history_lines
+from sdconsole.reports.history import COVERAGE_WORDS, history_lines
 
 
 def _when(value: datetime | None, zone: str | None = None) -> str:
@@ -184,6 +184,11 @@ def render_ticket(view: TicketView) -> RenderableType:
         (_("Device"), view.device or "—"),
         (_("Category"), view.category or "—"),
         (_("Contract"), view.contract_number or "—"),
+        *(
+            [(_("Billing"), _(COVERAGE_WORDS[view.coverage or ""]))]
+            if view.billable_one_off
+            else []
+        ),
         (_("Channel"), view.channel.label),
         (_("Received"), _when(view.received_at, zone)),
     ]

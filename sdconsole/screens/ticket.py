@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -40,7 +40,7 @@ from sdconsole.domain.text import safe_filename, strip_control
 from sdconsole.domain.views import MessageView, TicketView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreChanged, StoreFailed, TicketLoaded
-from sdconsole.reports.history import history_lines, notice_text
+from sdconsole.reports.history import COVERAGE_WORDS, history_lines, notice_text
 from sdconsole.reports.ticket import mark_breach, sla_summary
 from sdconsole.screens.dialogs import ConfirmDialog, Field, FormDialog, HelpScreen, TextViewer
 from sdconsole.services.intake import UNKNOWN_SENDER_TAG
@@ -396,9 +396,13 @@ class TicketScreen(Screen[None]):
                 ),
             ),
         )
-        if sla is None:
-            return Group(title, grid)
-        return Group(title, grid, pair(_("SLA"), sla_summary(sla)))
+        lines: list[RenderableType] = [title, grid]
+        if sla is not None:
+            lines.append(pair(_("SLA"), sla_summary(sla)))
+        if view.billable_one_off:
+            word = COVERAGE_WORDS[view.coverage or ""]
+            lines.append(Text(_("Billing: {what}").format(what=_(word)), style="bold yellow"))
+        return Group(*lines)
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import routing as routing_service
 from sdconsole.services import sla as sla_service
+from sdconsole.services.billing import judge_coverage
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
     Attachment,
@@ -428,6 +429,7 @@ class IntakeService:
             clients=clients,
         )
         session.flush()
+        judge_coverage(session, ticket, now)
         sla_service.refresh(session, ticket, now)
         return ticket
 

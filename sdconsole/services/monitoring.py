@@ -45,6 +45,7 @@ from sdconsole.domain.priority import priority_for
 from sdconsole.domain.workflow import check_transition
 from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
+from sdconsole.services.billing import judge_coverage
 from sdconsole.services.intake import IntakeService
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import Client, Contract, Device, DeviceCheck, Event, Message, Ticket
@@ -512,6 +513,7 @@ class Monitoring:
         now = self.clock.now()
         before = ticket.category_id
         ticket.category_id = category.id
+        judge_coverage(session, ticket, now)
         session.add(
             Event(
                 ticket_id=ticket.id,

@@ -44,6 +44,7 @@ from sdconsole.domain.text import clean_body
 from sdconsole.domain.workflow import check_transition
 from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
+from sdconsole.services.billing import judge_coverage
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
     Category,
@@ -516,6 +517,7 @@ class TicketService:
             before = session.get(Category, ticket.category_id).code if ticket.category_id else None
             ticket.category_id = category.id
             self._event(session, ticket, actor, EventKind.CATEGORY, before, category.code)
+            judge_coverage(session, ticket, self.clock.now(), actor.engineer_id)
         return ticket.version
 
     def escalate(
@@ -677,6 +679,7 @@ class TicketService:
             ticket.client_id = holder.id if holder else target.id
             ticket.contract_id = contract.id if contract else None
             ticket.tags = [t for t in ticket.tags if t != UNKNOWN_SENDER_TAG]
+            judge_coverage(session, ticket, self.clock.now(), actor.engineer_id)
             self._event(
                 session,
                 ticket,

@@ -452,6 +452,7 @@ def ticket_view(*, session: Session, ticket_id: int) -> TicketView | None:
         merged_into_id=ticket.merged_into_id,
         version=ticket.version,
         tags=tuple(ticket.tags),
+        coverage=ticket.coverage,
         device_info=_device_view(device),
         files=tuple(file_views),
         checklist=tuple(

@@ -29,7 +29,7 @@ RATES = Rates(hourly_rate=Decimal(3000), price_list={"kkt.fn": Decimal(2500)}, r
 
 def terms(kind: ContractKind = ContractKind.SUBSCRIPTION, **changes: object) -> Terms:
     values: dict[str, object] = {"kind": kind, "valid_from": date(2026, 1, 1)} | changes
-    return Terms(**values)  # type: ignore[arg-type]
+    return Terms(**values)
 
 
 def work(
@@ -201,4 +201,8 @@ def test_a_one_off_contract_bills_by_its_price_list_else_by_time() -> None:
 def test_requests_without_a_contract_are_one_off_works_at_the_configured_rates() -> None:
     bill = bill_month(None, NOV, [work(1, 20, cover=Coverage.NO_CONTRACT), work(2)], RATES)
     # 20 minutes rounded to 30 at 3,000 an hour; the second request has no time and no price.
-    assert (bill.one_off_works, bill.one_off_amount, bill.fee) == (1, Decimal("1500.00"), 0)
+    assert (bill.one_off_works, bill.one_off_amount, bill.fee) == (
+        1,
+        Decimal("1500.00"),
+        Decimal(0),
+    )

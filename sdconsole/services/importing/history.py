@@ -35,6 +35,7 @@ from sdconsole.domain.priority import priority_for
 from sdconsole.domain.text import clean_body, clean_line
 from sdconsole.i18n import N_
 from sdconsole.services import sla as sla_service
+from sdconsole.services.billing import judge_coverage
 from sdconsole.services.importing.csv_table import IssueLog
 from sdconsole.services.intake import contract_holder
 from sdconsole.services.tickets import RESOLUTION_CODE_RE
@@ -567,4 +568,5 @@ def _write(session: Session, record: _Record, now: datetime) -> None:
             ticket.line = int(step.to)
     ticket.status = status.value
     session.flush()
+    judge_coverage(session, ticket, now)
     sla_service.refresh(session, ticket, now)
