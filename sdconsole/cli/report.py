@@ -1,4 +1,4 @@
-"""Provides `sdconsole report sla | breaches`: SLA compliance and the breaches behind it.
+"""Provides `sdconsole report sla | breaches | csat | load | volume | billing`.
 
 The period is the requests *received* from ``--from`` to ``--to``, both days included, in UTC;
 by default the last 30 days up to today. docs/reports.md defines every figure and the JSON.
@@ -28,7 +28,10 @@ if TYPE_CHECKING:
 
     from sdconsole.storage import Store
 
-app = typer.Typer(help="Reports for team leads: SLA compliance and breaches.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reports for team leads: SLA, breaches, CSAT, load, volume and billing.",
+    no_args_is_help=True,
+)
 
 DEFAULT_DAYS = 30
 """The default period: this many days up to today (UTC), today included."""
@@ -306,3 +309,218 @@ def breaches(
     else:
         table = report_breaches.breach_table(found, chosen.start, chosen.end, _width(output))
         _print([table], output)
+
+
+# -- the team lead's other reports: one shape (reports.tabular), the same options ----------------
+
+
+class LoadGroup(StrEnum):
+    """``--by`` of ``report load``."""
+
+    ENGINEER = "engineer"
+    LINE = "line"
+    TEAM = "team"
+
+
+class VolumeGroup(StrEnum):
+    """``--by`` of ``report volume``."""
+
+    CHANNEL = "channel"
+    CATEGORY = "category"
+    CLIENT = "client"
+    PRIORITY = "priority"
+    LINE = "line"
+    DAY = "day"
+
+
+FormatOption = Annotated[ReportFormat, typer.Option("--format", help="table, csv, json or xlsx.")]
+ChartOption = Annotated[bool, typer.Option("--chart", help="After the table, a bar chart.")]
+
+
+def _check_format(fmt: ReportFormat, output: Path | None, chart: bool) -> None:
+    from sdconsole.domain.errors import InvalidInput
+
+    if chart and fmt != ReportFormat.TABLE:
+        raise InvalidInput(N_("--chart goes with --format table only."))
+    if fmt == ReportFormat.XLSX and output is None and sys.stdout.isatty():
+        raise InvalidInput(
+            N_("XLSX is a binary file: give --output FILE.xlsx or redirect standard output.")
+        )
+
+
+def _emit(report: Any, fmt: ReportFormat, output: Path | None, chart: bool, sheet: str) -> None:
+    """Write a `reports.tabular.Tabular` in the chosen format."""
+    from sdconsole.reports import tabular
+
+    if fmt == ReportFormat.JSON:
+        _json(tabular.document(report), output)
+    elif fmt == ReportFormat.CSV:
+        with _text_out(output) as stream:
+            tabular.write_csv(report, stream)
+    elif fmt == ReportFormat.XLSX:
+        if output is not None:
+            with output.open("wb") as binary:
+                tabular.write_xlsx(report, binary, sheet)
+            err_console.print(_("Written to {path}.").format(path=output), markup=False)
+        else:
+            tabular.write_xlsx(report, sys.stdout.buffer, sheet)
+            sys.stdout.buffer.flush()
+    else:
+        _print(tabular.renderables(report, _width(output), chart=chart), output)
+
+
+def _period(chosen: _Selection, by: str | None) -> Any:
+    from sdconsole.reports.tabular import Period
+
+    return Period(chosen.start, chosen.end, chosen.now, by, chosen.client, chosen.contract)
+
+
+@app.command("csat")
+@handle_errors
+def csat(
+    ctx: typer.Context,
+    start: FromOption = None,
+    end: ToOption = None,
+    client: ClientOption = None,
+    contract: ContractOption = None,
+    by: Annotated[
+        ReportGroup | None,
+        typer.Option(
+            help="A row per client, contract, priority, line, engineer, category or channel; "
+            "default: the total only.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
+    chart: ChartOption = False,
+) -> None:
+    """Client satisfaction: ratings given in a period, CSAT %, comments and low ratings."""
+    from sdconsole.reports import csat as report_csat
+    from sdconsole.storage import team_reports
+
+    _check_format(fmt, output, chart)
+    cli = state(ctx)
+    store = cli.store()
+    chosen = _select(store, cli.clock().now(), start, end, client, contract)
+    with store.reader() as session:
+        rows, labels = team_reports.ratings(session=session, scope=chosen.scope, by=by)
+    period = _period(chosen, by.value if by else None)
+    _emit(report_csat.build(rows, labels, period=period, by=by), fmt, output, chart, "CSAT")
+
+
+@app.command("load")
+@handle_errors
+def load(
+    ctx: typer.Context,
+    start: FromOption = None,
+    end: ToOption = None,
+    client: ClientOption = None,
+    contract: ContractOption = None,
+    by: Annotated[LoadGroup, typer.Option(help="A row per engineer, line or team.")] = (
+        LoadGroup.ENGINEER
+    ),
+    fmt: FormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """Who carries the work: open now; taken, resolved, hours logged and SLA met % in a period."""
+    from sdconsole.reports import load as report_load
+    from sdconsole.storage import team_reports
+
+    _check_format(fmt, output, False)
+    cli = state(ctx)
+    store = cli.store()
+    chosen = _select(store, cli.clock().now(), start, end, client, contract)
+    with store.reader() as session:
+        figures, labels = team_reports.load_figures(
+            session=session, scope=chosen.scope, by=by.value
+        )
+    report = report_load.build(figures, labels, period=_period(chosen, by.value), by=by.value)
+    _emit(report, fmt, output, False, _("Load"))
+
+
+@app.command("volume")
+@handle_errors
+def volume(
+    ctx: typer.Context,
+    start: FromOption = None,
+    end: ToOption = None,
+    client: ClientOption = None,
+    contract: ContractOption = None,
+    by: Annotated[
+        VolumeGroup | None,
+        typer.Option(
+            help="A row per channel, category, client, priority, line or day; default: the "
+            "total only.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
+    chart: ChartOption = False,
+) -> None:
+    """How many requests were received in a period, and where they stand now."""
+    from sdconsole.reports import volume as report_volume
+    from sdconsole.storage import team_reports
+
+    _check_format(fmt, output, chart)
+    cli = state(ctx)
+    store = cli.store()
+    chosen = _select(store, cli.clock().now(), start, end, client, contract)
+    key = by.value if by else None
+    with store.reader() as session:
+        figures, labels = team_reports.volume_figures(session=session, scope=chosen.scope, by=key)
+    report = report_volume.build(figures, labels, period=_period(chosen, key), by=key)
+    _emit(report, fmt, output, chart, _("Volume"))
+
+
+MonthOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--month",
+        formats=["%Y-%m"],
+        metavar="YYYY-MM",
+        help="The month; default: the previous month (UTC).",
+        show_default=False,
+    ),
+]
+
+
+def _month(value: datetime | None, now: datetime) -> date:
+    if value is not None:
+        return value.date().replace(day=1)
+    return (now.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@app.command("billing")
+@handle_errors
+def billing(
+    ctx: typer.Context,
+    month: MonthOption = None,
+    client: ClientOption = None,
+    fmt: FormatOption = ReportFormat.TABLE,
+    output: OutputOption = None,
+) -> None:
+    """What each client owes for a month, per contract, and the cost and margin behind it."""
+    from sdconsole.domain.errors import NotFound
+    from sdconsole.reports import billing as report_billing
+    from sdconsole.services.billing import month_bills
+    from sdconsole.storage import reports as queries
+    from sdconsole.storage import repositories
+
+    _check_format(fmt, output, False)
+    cli = state(ctx)
+    store = cli.store()
+    now = cli.clock().now()
+    first = _month(month, now)
+    with store.reader() as session:
+        client_ids = name = None
+        if client:
+            found = repositories.client_by_ref(session=session, ref=client)
+            if found is None or found.id is None:
+                raise NotFound(N_("No client {ref}."), ref=client)
+            client_ids = queries.client_subtree(session=session, client_id=found.id)
+            name = found.name
+        bills = month_bills(session, first, cli.settings.billing, client_ids=client_ids)
+    report = report_billing.build(bills, month=first, as_of=now, client=name)
+    _emit(report, fmt, output, False, _("Billing"))

@@ -14,9 +14,10 @@ The rules, in docs/billing.md:
   - *hours package*: the monthly price, the month's hours plus unused hours carried over from
     up to ``carry_over_months`` earlier months (oldest used first), and each hour over that at
     the hourly rate;
-  - *per request*: each covered request received in the month at the request price;
-  - *one-off*: each covered request received in the month at its price-list price, else its
-    billed time at the hourly rate;
+  - *per request*: each covered request received in the month at the request price (the
+    contract's price when it names no request price);
+  - *one-off*: each covered request received in the month at its price-list price, else at the
+    contract's price, else its billed time at the hourly rate;
   - and on every kind, each uncovered request as a one-off work.
 """
 
@@ -256,10 +257,18 @@ class Bill:
 
 
 def _one_off(
-    item: Work, price_list: Mapping[str, Decimal], rate: Decimal, rounding: int, minimum: int
+    item: Work,
+    price_list: Mapping[str, Decimal],
+    rate: Decimal,
+    rounding: int,
+    minimum: int,
+    fallback: Decimal | None = None,
 ) -> tuple[bool, Decimal]:
-    """Whether the request is a one-off work this month, and its price."""
+    """Whether the request is a one-off work this month, and its price: its price-list price,
+    else `fallback` (a one-off contract's price of a work), else its billed time at `rate`."""
     price = price_for(item.category, price_list)
+    if price is None:
+        price = fallback
     if price is not None:
         return item.received_in_month, price if item.received_in_month else ZERO
     billed = sum(billed_minutes(m, rounding, minimum) for m in item.minutes)
@@ -330,7 +339,7 @@ def bill_month(
         )
     if terms.kind is ContractKind.ONE_OFF:
         for item in covered:
-            counted, price = _one_off(item, prices, rate, rounding, minimum)
+            counted, price = _one_off(item, prices, rate, rounding, minimum, terms.price)
             one_offs += counted
             one_off_amount += price
         return replace(

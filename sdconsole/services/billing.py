@@ -50,7 +50,9 @@ def terms_of(contract: Contract) -> Terms:
         hours_per_month=contract.hours_per_month,
         carry_over_months=contract.carry_over_months,
         hourly_rate=contract.hourly_rate,
-        request_price=contract.request_price,
+        request_price=contract.request_price
+        if contract.request_price is not None or contract.kind != ContractKind.PER_REQUEST.value
+        else contract.price,
         price_list={k: Decimal(str(v)) for k, v in (contract.price_list or {}).items()},
         rounding_minutes=contract.rounding_minutes,
         minimum_minutes=contract.minimum_minutes,

@@ -1078,6 +1078,11 @@ class ContractSpec:
     categories: tuple[str, ...] = ()
     hours: int | None = None
     price: int | None = None
+    """A month of a subscription or package; a request (per request); a work (one-off)."""
+    hourly_rate: int | None = 2_500
+    """An hour over the package, or of work the contract does not cover."""
+    rounding: int = 15
+    carry_over: int = 0
     notes: str = ""
 
 
@@ -1089,7 +1094,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         "gold",
         -800,
         -421,
-        price=1_480_000,
+        price=123_000,
         notes="Предыдущий договор абонентского обслуживания, завершён.",
     ),
     ContractSpec(
@@ -1099,7 +1104,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         "gold",
         -420,
         310,
-        price=1_850_000,
+        price=154_000,
         notes="Абонентское обслуживание 24/7, выезды в пределах города включены.",
     ),
     ContractSpec(
@@ -1109,7 +1114,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         "standard",
         -365,
         365,
-        price=640_000,
+        price=53_000,
         notes="Обслуживание ККТ, ЕГАИС не входит.",
     ),
     ContractSpec(
@@ -1119,7 +1124,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         "standard",
         -400,
         -35,
-        price=420_000,
+        price=35_000,
         notes="Не продлён клиентом: переведены на обслуживание по заявкам.",
     ),
     ContractSpec(
@@ -1139,7 +1144,7 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         "business",
         -300,
         430,
-        price=990_000,
+        price=82_000,
         notes="Рабочие дни 09–18 по времени магазина; P1 круглосуточно.",
     ),
     ContractSpec(
@@ -1151,7 +1156,9 @@ CONTRACTS: tuple[ContractSpec, ...] = (
         65,
         hours=10,
         price=25_000,
-        notes="10 часов в месяц, неиспользованные часы не переносятся.",
+        hourly_rate=2_200,
+        carry_over=1,
+        notes="10 часов в месяц; неиспользованные часы переносятся на следующий месяц.",
     ),
     ContractSpec(
         "РЗ-2026/051",

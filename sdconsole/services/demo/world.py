@@ -45,6 +45,9 @@ from sdconsole.storage.tables import (
 
 _R = TypeVar("_R")
 
+COST_PER_HOUR = {1: 450, 2: 750, 3: 1_100, 4: 1_100}
+"""What an hour of a demo engineer costs the company, by their highest support line (₽)."""
+
 
 def _inn(rng: random.Random, region: str, *, person: bool) -> str:
     """A random ИНН of the region with valid check digits (12 digits for a person)."""
@@ -175,6 +178,9 @@ class World:
                     categories=list(deal.categories),
                     hours_per_month=None if deal.hours is None else Decimal(deal.hours),
                     price=None if deal.price is None else Decimal(deal.price),
+                    hourly_rate=None if deal.hourly_rate is None else Decimal(deal.hourly_rate),
+                    rounding_minutes=deal.rounding,
+                    carry_over_months=deal.carry_over,
                     notes=deal.notes,
                 )
             )
@@ -195,6 +201,7 @@ class World:
                 return value
 
     def _engineers(self) -> list[DemoEngineer]:
+        """The demo's engineers, each costing what an engineer of their highest line costs."""
         result = []
         for i, s in enumerate(W.ENGINEERS, 1):
             row = self._add(
@@ -209,6 +216,7 @@ class World:
                     skills=list(s.skills),
                     telegram_id=s.telegram_id,
                     timezone=s.timezone,
+                    cost_per_hour=Decimal(COST_PER_HOUR[max(s.lines, default=1)]),
                 )
             )
             result.append(
