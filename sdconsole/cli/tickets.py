@@ -1,4 +1,4 @@
-"""Provides `sdconsole ticket new | show | list` for scripts and the phone desk."""
+"""Provides `sdconsole ticket new | show | list | import | rate | follow-up | log-time`."""
 
 from __future__ import annotations
 
@@ -327,3 +327,76 @@ def import_(
                 created=summary.created, appended=summary.appended, duplicate=summary.duplicate
             )
         )
+
+
+def _ticket_id(number: str) -> int:
+    from sdconsole.domain.errors import InvalidInput
+
+    ticket_id = parse_ticket_number(number)
+    if ticket_id is None:
+        raise InvalidInput(N_("Not a ticket number: {value}"), value=number)
+    return ticket_id
+
+
+@app.command("rate")
+@handle_errors
+def rate(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Ticket number, e.g. SD-000123 or 123.")],
+    score: Annotated[int, typer.Option(min=1, max=5, help="The client's score, 1 to 5.")],
+    comment: Annotated[str, typer.Option(help="What the client said.")] = "",
+) -> None:
+    """Record the rating a client gave a resolved ticket on the phone (3 or less: flagged)."""
+    from sdconsole.domain.model import ChannelKind
+    from sdconsole.services.ratings import RatingService
+
+    cli = state(ctx)
+    ticket_id = _ticket_id(number)
+    RatingService(cli.store(), cli.clock()).record(
+        ticket_id, score, actor=cli.actor(), comment=comment, channel=ChannelKind.PHONE
+    )
+    typer.echo(
+        _("{number} rated {score} of 5.").format(number=ticket_number(ticket_id), score=score)
+    )
+
+
+@app.command("follow-up")
+@handle_errors
+def follow_up(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Ticket number, e.g. SD-000123 or 123.")],
+    note: Annotated[str, typer.Option(help="What was done about the low rating.")],
+) -> None:
+    """Close the follow-up of a low rating with what was done (leads only)."""
+    from sdconsole.services.ratings import RatingService
+
+    cli = state(ctx)
+    ticket_id = _ticket_id(number)
+    RatingService(cli.store(), cli.clock()).follow_up(ticket_id, note, actor=cli.actor())
+    typer.echo(_("Follow-up of {number} closed.").format(number=ticket_number(ticket_id)))
+
+
+@app.command("log-time")
+@handle_errors
+def log_time(
+    ctx: typer.Context,
+    number: Annotated[str, typer.Argument(help="Ticket number, e.g. SD-000123 or 123.")],
+    minutes: Annotated[int, typer.Option(min=1, help="Minutes spent.")],
+    note: Annotated[str, typer.Option(help="What the time went on.")] = "",
+    billable: Annotated[
+        bool, typer.Option("--billable/--internal", help="Whether the client is billed for it.")
+    ] = True,
+) -> None:
+    """Log time spent on a ticket (as the engineer named by --as)."""
+    from sdconsole.services.tickets import TicketService
+
+    cli = state(ctx)
+    ticket_id = _ticket_id(number)
+    TicketService(cli.store(), cli.clock()).log_time(
+        ticket_id, minutes, actor=cli.actor(), billable=billable, note=note
+    )
+    typer.echo(
+        _("{minutes} min logged on {number}.").format(
+            minutes=minutes, number=ticket_number(ticket_id)
+        )
+    )

@@ -298,6 +298,10 @@ def _field(event: EventView, details: Mapping[str, Any]) -> Text:
         if event.after != "covered":
             text.stylize("bold yellow")
         return text
+    if field == "rating":
+        return Text(_("Rated {score} of 5 by the client").format(score=event.after))
+    if field == "rating_follow_up":
+        return Text(_("Low rating followed up: {note}").format(note=details.get("note") or "—"))
     change = _change(event.before, event.after, str)
     if field:
         return Text(_("{field} changed: {change}").format(field=field, change=change))

@@ -40,13 +40,13 @@ from sdconsole.domain.chat import Incoming, Reply
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.errors import NotFound
 from sdconsole.domain.intake import InboundAttachment, InboundMessage, Notice, Sender
-from sdconsole.domain.model import ChannelKind, EventKind, Status, ticket_number
+from sdconsole.domain.model import ChannelKind, Status, ticket_number
 from sdconsole.i18n import N_, translate_to
 from sdconsole.services.intake import IngestResult, IntakeService
+from sdconsole.services.ratings import store_rating
 from sdconsole.storage import Store
 from sdconsole.storage.tables import (
     Contact,
-    Event,
     Inbound,
     Rating,
     TelegramChat,
@@ -56,7 +56,6 @@ from sdconsole.storage.tables import (
 
 log = logging.getLogger(__name__)
 
-LOW_RATING_TAG = "low-rating"
 """The tag on a ticket rated 3 or less: the team lead follows it up."""
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -421,27 +420,7 @@ class TelegramDesk:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None or not _belongs(ticket, chat):
                 return refused
-            rating = session.execute(
-                select(Rating).where(Rating.ticket_id == ticket_id)
-            ).scalar_one_or_none()
-            if rating is None:
-                rating = Rating(ticket_id=ticket_id, score=score, created_at=now)
-                session.add(rating)
-            rating.score = score
-            rating.channel = ChannelKind.TELEGRAM.value
-            if score <= 3 and LOW_RATING_TAG not in ticket.tags:
-                ticket.tags = [*ticket.tags, LOW_RATING_TAG]
-                rating.follow_up = rating.follow_up or "open"
-            session.add(
-                Event(
-                    ticket_id=ticket_id,
-                    at=now,
-                    actor_id=None,
-                    kind=EventKind.FIELD.value,
-                    after=score,
-                    details={"field": "rating", "channel": ChannelKind.TELEGRAM.value},
-                )
-            )
+            store_rating(session, ticket, score, channel=ChannelKind.TELEGRAM, now=now)
         return Reply(
             self._t(
                 N_("Thank you! If you like, answer this message with a comment on {number}.")

@@ -13,8 +13,8 @@ from sdconsole.domain.chat import Incoming
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import Status
 from sdconsole.services.intake import IntakeService, Outcome
+from sdconsole.services.ratings import LOW_RATING_TAG
 from sdconsole.services.telegram import (
-    LOW_RATING_TAG,
     TelegramDesk,
     normalise_phone,
     rating_data,
