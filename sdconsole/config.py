@@ -213,6 +213,26 @@ class BillingSettings(BaseModel):
     """Whether the workers tell a client's contacts that its contract ends (docs/billing.md)."""
 
 
+class QualitySettings(BaseModel):
+    """``[quality]``: quality control's slow requests and recurring incidents (docs/quality.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slow_window_days: int = Field(default=90, ge=7, le=730)
+    """Requests resolved in this many days make each category's usual time (its p90)."""
+    slow_min_samples: int = Field(default=10, ge=3)
+    """A category needs this many resolved requests before any of them is called slow."""
+    recurring_count: int = Field(default=3, ge=2)
+    recurring_days: int = Field(default=30, ge=1, le=365)
+    """This many requests of one category on one register, shop or client within this many
+    days open a problem ticket."""
+    problem_line: int = Field(default=3, ge=1, le=4)
+    problem_team: str | None = None
+    """The team of problem tickets; unset: the category's team."""
+    problem_review_days: int = Field(default=5, ge=1)
+    """When a problem ticket is due (it has no client SLA)."""
+
+
 def read_secret(env: str | None, file: Path | None, *, what: str) -> str | None:
     """A password from an environment variable or a file (first line); None when neither is set.
 
@@ -286,6 +306,9 @@ class Settings(BaseSettings):
 
     billing: BillingSettings = Field(default_factory=BillingSettings)
     """One-off rates and engineers' default cost (docs/billing.md)."""
+
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    """Slow requests and recurring incidents (docs/quality.md)."""
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ from sdconsole.cli import dead_letters as dead_letters_cli
 from sdconsole.cli import demo as demo_cli
 from sdconsole.cli import imports as import_cli
 from sdconsole.cli import mail as mail_cli
+from sdconsole.cli import quality as quality_cli
 from sdconsole.cli import report as report_cli
 from sdconsole.cli import telegram as telegram_cli
 from sdconsole.cli import tickets as ticket_cli
@@ -42,6 +43,7 @@ app.add_typer(report_cli.app, name="report")
 app.add_typer(catalogue_cli.app, name="catalogue")
 app.add_typer(catalogue_cli.cards_app, name="cards")
 app.add_typer(classifier_cli.app, name="classifier")
+app.add_typer(quality_cli.app, name="quality")
 app.command("demo")(demo_cli.demo)
 
 

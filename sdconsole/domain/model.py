@@ -104,6 +104,8 @@ class ChannelKind(StrEnum):
     MONITORING = "monitoring"
     IMPORT = "import"
     PORTAL = "portal"
+    INTERNAL = "internal"
+    """Opened by the desk itself (a problem ticket of quality control): no client SLA."""
 
     @property
     def label(self) -> str:
@@ -127,6 +129,7 @@ _CHANNEL_LABELS = {
     ChannelKind.MONITORING: N_("monitoring"),
     ChannelKind.IMPORT: N_("import"),
     ChannelKind.PORTAL: N_("portal"),
+    ChannelKind.INTERNAL: N_("internal"),
 }
 
 
@@ -196,6 +199,8 @@ class LinkKind(StrEnum):
     RELATED = "related"
     DUPLICATE = "duplicate"
     PARENT = "parent"
+    PROBLEM = "problem"
+    """The ticket is an incident of the other, a problem ticket (quality control)."""
 
 
 class EventKind(StrEnum):

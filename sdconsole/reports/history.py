@@ -250,6 +250,10 @@ def _linked(event: EventView, details: Mapping[str, Any]) -> Text:
         return Text(_("Marked as a duplicate of {number}").format(number=other))
     if link is LinkKind.PARENT:
         return Text(_("Linked to {number} (parent and child)").format(number=other))
+    if link is LinkKind.PROBLEM:
+        if details.get("inverse"):
+            return Text(_("{number} is an incident of this problem").format(number=other))
+        return Text(_("An incident of problem {number}").format(number=other))
     return Text(_("Linked to {number}").format(number=other))
 
 
@@ -298,6 +302,18 @@ def _field(event: EventView, details: Mapping[str, Any]) -> Text:
         if event.after != "covered":
             text.stylize("bold yellow")
         return text
+    if field == "quality":
+        return Text(
+            _(
+                "Resolved slower than usual: {minutes} working minutes, above the {p90} of 90 % "
+                "of {category}"
+            ).format(
+                minutes=details.get("minutes", "?"),
+                p90=_minutes_text(details.get("p90")),
+                category=details.get("category", "?"),
+            ),
+            style="yellow",
+        )
     if field == "rating":
         return Text(_("Rated {score} of 5 by the client").format(score=event.after))
     if field == "rating_follow_up":
@@ -306,6 +322,10 @@ def _field(event: EventView, details: Mapping[str, Any]) -> Text:
     if field:
         return Text(_("{field} changed: {change}").format(field=field, change=change))
     return Text(_("Changed: {change}").format(change=change))
+
+
+def _minutes_text(value: Any) -> str:
+    return f"{value:.0f}" if isinstance(value, int | float) else "?"
 
 
 def _routed(event: EventView, details: Mapping[str, Any]) -> Text:

@@ -45,7 +45,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from sdconsole.domain.model import Status
+from sdconsole.domain.model import ChannelKind, Status
 from sdconsole.domain.reporting import (
     ClockCounts,
     ReportGroup,
@@ -172,7 +172,11 @@ def _received(session: Session, scope: ReportScope) -> list[Any]:
 
 
 def _conditions(session: Session, scope: ReportScope) -> list[Any]:
-    conditions = [*_received(session, scope), _t.status != Status.CANCELLED.value]
+    conditions = [
+        *_received(session, scope),
+        _t.status != Status.CANCELLED.value,
+        _t.channel != ChannelKind.INTERNAL.value,
+    ]
     if scope.client_ids is not None:
         ids = list(scope.client_ids)
         conditions.append(or_(_t.client_id.in_(ids), _t.site_id.in_(ids)))
