@@ -41,7 +41,8 @@ def compose(mail: OutboundMail, *, now_header: str | None = None) -> EmailMessag
     if mail.references:
         message["References"] = " ".join(f"<{ref}>" for ref in mail.references)
     if mail.auto:
-        message["Auto-Submitted"] = "auto-replied"
+        # RFC 3834: an answer to a letter is auto-replied; a notice of our own, auto-generated.
+        message["Auto-Submitted"] = "auto-replied" if mail.in_reply_to else "auto-generated"
         message["X-Auto-Response-Suppress"] = "All"
         message["Precedence"] = "auto_reply"
     message["Content-Language"] = mail.language

@@ -18,8 +18,9 @@ class OutboundMail:
         body: plain text.
         in_reply_to: the client's letter this answers, if any.
         references: the thread's Message-IDs, oldest first.
-        auto: an automatic letter (acknowledgement): marked ``Auto-Submitted: auto-replied`` so
-            that other robots do not answer it.
+        auto: an automatic letter (an acknowledgement, a notice): marked ``Auto-Submitted``
+            (``auto-replied`` when it answers a letter, else ``auto-generated``) so that other
+            robots do not answer it.
         language: the body's language (``Content-Language``).
     """
 

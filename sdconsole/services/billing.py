@@ -69,29 +69,42 @@ def rates_of(settings: BillingSettings) -> Rates:
     )
 
 
+def coverage_of(
+    contract: Contract | None, category: Category | None, received: datetime
+) -> Coverage:
+    """Whether `contract` covers a request of `category` received at `received`."""
+    return coverage(
+        terms_of(contract) if contract else None,
+        category.code if category else None,
+        received.astimezone(UTC).date(),
+    )
+
+
+def coverage_event(
+    ticket: Ticket, before: str | None, after: Coverage, now: datetime, actor_id: int | None = None
+) -> Event:
+    """The ``coverage`` field event of a change (or of a new request no contract covers)."""
+    return Event(
+        ticket_id=ticket.id,
+        at=now,
+        actor_id=actor_id,
+        kind=EventKind.FIELD.value,
+        before=before,
+        after=after.value,
+        details={"field": "coverage"},
+    )
+
+
 def judge_coverage(
     session: Session, ticket: Ticket, now: datetime, actor_id: int | None = None
 ) -> Coverage:
     """Store whether the ticket's contract covers it; a change is recorded as an event."""
     contract = session.get(Contract, ticket.contract_id) if ticket.contract_id else None
     category = session.get(Category, ticket.category_id) if ticket.category_id else None
-    received = (ticket.received_at or now).astimezone(UTC).date()
-    judged = coverage(
-        terms_of(contract) if contract else None, category and category.code, received
-    )
+    judged = coverage_of(contract, category, ticket.received_at or now)
     if ticket.coverage != judged.value:
         if ticket.coverage is not None or judged is not Coverage.COVERED:
-            session.add(
-                Event(
-                    ticket_id=ticket.id,
-                    at=now,
-                    actor_id=actor_id,
-                    kind=EventKind.FIELD.value,
-                    before=ticket.coverage,
-                    after=judged.value,
-                    details={"field": "coverage"},
-                )
-            )
+            session.add(coverage_event(ticket, ticket.coverage, judged, now, actor_id))
         ticket.coverage = judged.value
     return judged
 

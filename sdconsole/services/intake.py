@@ -23,6 +23,7 @@ from sqlmodel import Session
 from sdconsole.classifier import Classifier, KeywordClassifier, Suggestion
 from sdconsole.classifier.features import Entities, extract_entities
 from sdconsole.config import RoutingSettings, Settings
+from sdconsole.domain.billing import Coverage
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.intake import InboundMessage, ticket_id_from_subject, ticket_tag
 from sdconsole.domain.model import (
@@ -41,7 +42,7 @@ from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import routing as routing_service
 from sdconsole.services import sla as sla_service
-from sdconsole.services.billing import judge_coverage
+from sdconsole.services.billing import coverage_event, coverage_of
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import (
     Attachment,
@@ -371,6 +372,7 @@ class IntakeService:
             or clean_line(message.body, max_length=80)
             or _("(no subject)")
         )
+        covered = coverage_of(contract, category, message.received_at)
         ticket = Ticket(
             subject=subject,
             client_id=client_id,
@@ -390,10 +392,13 @@ class IntakeService:
             created_at=now,
             updated_at=now,
             source_key=message.thread_key,
+            coverage=covered.value,
             due_at=now,
         )
         session.add(ticket)
         session.flush()
+        if covered is not Coverage.COVERED:
+            session.add(coverage_event(ticket, None, covered, now))
         details: dict[str, Any] = {
             "channel": message.channel.value,
             "priority": Priority(priority).label,
@@ -429,7 +434,6 @@ class IntakeService:
             clients=clients,
         )
         session.flush()
-        judge_coverage(session, ticket, now)
         sla_service.refresh(session, ticket, now)
         return ticket
 

@@ -298,7 +298,11 @@ class MailTransport:
         )
         subject = ticket.subject if tag not in ticket.subject else ticket.subject.replace(tag, "")
         subject = subject.strip()
-        if row.is_auto:
+        # A notice the desk starts (a contract ending) opens its thread: no "Re:".
+        notice = bool(row.channel_data and row.channel_data.get("notice"))
+        if notice:
+            pass
+        elif row.is_auto:
             subject = translate_to(language, N_("Request registered: {subject}")).format(
                 subject=subject
             )
@@ -318,7 +322,7 @@ class MailTransport:
             body=body,
             in_reply_to=answered,
             references=references,
-            auto=row.is_auto,
+            auto=row.is_auto or notice,
             language=language,
         )
 

@@ -222,7 +222,7 @@ OUTBOX_INTERVAL = 5.0
 
 def worker_kinds(settings: Settings) -> list[str]:
     """The worker names `sdconsole workers run` knows with these settings."""
-    names = [*JOBS, "monitoring", "quality"]
+    names = [*JOBS, "monitoring", "quality", "contracts"]
     if settings.mail.smtp is not None or settings.telegram is not None:
         names.append("outbox")
     names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
@@ -275,6 +275,8 @@ def build_workers(
             workers.append(_scan_worker(store, clock, settings))
         elif name == "quality":
             workers.append(_quality_worker(store, clock, settings))
+        elif name == "contracts":
+            workers.append(_contracts_worker(store, clock, settings))
         else:
             mail = MailIntake.from_settings(store, clock, settings)
             box = mail.mailbox(name.partition(":")[2])
@@ -370,6 +372,13 @@ def _quality_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorke
     from sdconsole.services.quality import scan_quality
 
     job = PeriodicJob("quality", 3600.0, lambda s, c: scan_quality(s, c, settings))
+    return periodic(job, store, clock)
+
+
+def _contracts_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
+    from sdconsole.services.contracts import notify_expiring
+
+    job = PeriodicJob("contracts", 3600.0, lambda s, c: notify_expiring(s, c, settings))
     return periodic(job, store, clock)
 
 
