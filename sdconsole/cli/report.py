@@ -524,3 +524,87 @@ def billing(
         bills = month_bills(session, first, cli.settings.billing, client_ids=client_ids)
     report = report_billing.build(bills, month=first, as_of=now, client=name)
     _emit(report, fmt, output, False, _("Billing"))
+
+
+@app.command("client")
+@handle_errors
+def client_report(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Option(help="The client: external id, INN or id.")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="FILE.xlsx (a workbook) or FILE.html (a page)."),
+    ],
+    month: MonthOption = None,
+) -> None:
+    """One document for a client and a month: SLA, requests, top incidents, ratings, hours."""
+    from sdconsole.domain.errors import InvalidInput, NotFound
+    from sdconsole.domain.reporting import ReportScope
+    from sdconsole.i18n import current_language
+    from sdconsole.reports import billing as report_billing
+    from sdconsole.reports import client as report_client
+    from sdconsole.reports import csat as report_csat
+    from sdconsole.reports import volume as report_volume
+    from sdconsole.reports.tabular import Period
+    from sdconsole.services.billing import month_bills
+    from sdconsole.storage import reports as queries
+    from sdconsole.storage import repositories, team_reports
+
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".html", ".htm"):
+        raise InvalidInput(
+            N_("The client report is FILE.xlsx or FILE.html, not {name}."), name=output.name
+        )
+    cli = state(ctx)
+    store = cli.store()
+    now = cli.clock().now()
+    first = _month(month, now)
+    start = datetime.combine(first, time(), UTC)
+    end = datetime.combine((first + timedelta(days=32)).replace(day=1), time(), UTC)
+    with store.reader() as session:
+        found = repositories.client_by_ref(session=session, ref=client)
+        if found is None or found.id is None:
+            raise NotFound(N_("No client {ref}."), ref=client)
+        ids = queries.client_subtree(session=session, client_id=found.id)
+        scope = ReportScope(start=start, end=end, client_ids=ids)
+        groups, total = queries.sla_figures(
+            session=session, scope=scope, now=now, by=ReportGroup.PRIORITY
+        )
+        channels, _labels = team_reports.volume_figures(session=session, scope=scope, by="channel")
+        categories, _codes = team_reports.volume_figures(
+            session=session, scope=scope, by="category"
+        )
+        names = team_reports.category_names(
+            session=session, ids=categories, language=current_language()
+        )
+        rated, _keys = team_reports.ratings(session=session, scope=scope, by=None)
+        bills = month_bills(session, first, cli.settings.billing, client_ids=ids)
+    period = Period(first, (end - timedelta(days=1)).date(), now, None, found.name)
+    csat = report_csat.build(rated, {}, period=period, by=None)
+    sections = (
+        report_client.sla_section(groups, total),
+        _titled(report_volume.build(channels, {}, period=period, by="channel"), _("Requests")),
+        report_client.top(
+            report_volume.build(categories, names, period=period, by="category"),
+            _("Top incidents"),
+        ),
+        _titled(csat, _("Ratings"), listings=csat.listings[:1]),
+        report_client.for_client(
+            report_billing.build(bills, month=first, as_of=now, client=found.name),
+            _("Hours and amounts"),
+        ),
+    )
+    document = report_client.ClientReport(found.name, first, now, sections)
+    if suffix == ".xlsx":
+        with output.open("wb") as binary:
+            report_client.write_xlsx(document, binary)
+    else:
+        with output.open("w", encoding="utf-8") as stream:
+            report_client.write_html(document, stream)
+    err_console.print(_("Written to {path}.").format(path=output), markup=False)
+
+
+def _titled(report: Any, title: str, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(report, title=title, **changes)

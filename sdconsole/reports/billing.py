@@ -130,7 +130,7 @@ def build(
         listings=(
             Listing(
                 "one_off_requests",
-                N_("Requests billed as one-off works (no contract covers them)"),
+                N_("One-off works (no contract)"),
                 UNCOVERED_COLUMNS,
                 uncovered,
             ),

@@ -15,6 +15,7 @@ writers give every report the same formats, as docs/reports.md describes:
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,6 +59,11 @@ class Column:
     title: str
     kind: Kind = Kind.COUNT
     drop: int | None = None
+
+    @property
+    def heading(self) -> str:
+        """The heading in the current language ("" stays "": gettext would give its header)."""
+        return _(self.title) if self.title else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +236,7 @@ def _table(
     )
     natural = [
         max(
-            [cell_len(line) for line in _(c.title).split("\n")]
+            [cell_len(line) for line in c.heading.split("\n")]
             + [cell_len(r[i]) for r in cells]
             + ([cell_len(total_cells[i])] if total_cells else [])
         )
@@ -252,12 +258,10 @@ def _table(
         for index in shown_columns:
             column = columns[index]
             if column.kind is Kind.TEXT:
-                table.add_column(
-                    _(column.title), overflow="fold", min_width=min(natural[index], 12)
-                )
+                table.add_column(column.heading, overflow="fold", min_width=min(natural[index], 12))
             else:
                 table.add_column(
-                    _(column.title), justify="right", no_wrap=True, min_width=natural[index]
+                    column.heading, justify="right", no_wrap=True, min_width=natural[index]
                 )
         return table
 
@@ -303,7 +307,7 @@ def _sheet_rows(
 ) -> None:
     from openpyxl.styles import Alignment, Font
 
-    sheet.append([_(c.title).replace("\n", " ") for c in columns])
+    sheet.append([c.heading.replace("\n", " ") for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -325,12 +329,19 @@ def _sheet_rows(
     sheet.freeze_panes = "B2"
 
 
+def sheet_name(title: str) -> str:
+    """A title Excel takes for a sheet: at most 31 characters, none of ``[]:*?/\\``."""
+    return re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Sheet"
+
+
 def add_sheets(book: Any, report: Tabular, name: str) -> None:
     """Add the report's sheets to a workbook: the groups as `name`, then each list."""
-    sheet = book.create_sheet(name[:31])
+    sheet = book.create_sheet(sheet_name(name))
     _sheet_rows(sheet, report.columns, report.rows, report.total)
     for listing in report.listings:
-        _sheet_rows(book.create_sheet(_(listing.title)[:31]), listing.columns, listing.rows, None)
+        _sheet_rows(
+            book.create_sheet(sheet_name(_(listing.title))), listing.columns, listing.rows, None
+        )
 
 
 def write_xlsx(report: Tabular, out: IO[bytes], name: str) -> None:

@@ -30,7 +30,7 @@ COLUMNS = (
     Column("received", N_("Received")),
     Column("share_pct", N_("Share"), Kind.PCT, drop=3),
     Column("resolved", N_("Resolved")),
-    Column("open", N_("Open")),
+    Column("open", N_("Still\nopen")),
     Column("cancelled", N_("Cancelled"), drop=2),
 )
 

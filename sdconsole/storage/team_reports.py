@@ -12,7 +12,7 @@ period's events are thousands of rows, not millions). The scopes are those of th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -278,3 +278,17 @@ def volume_figures(
         else {}
     )
     return dict(figures), labels
+
+
+def category_names(*, session: Session, ids: Iterable[Any], language: str) -> dict[Any, str]:
+    """Categories' names in `language` (``ru`` or else English), for documents clients read."""
+    from sdconsole.storage.tables import Category
+
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    name = Category.name_ru if language == "ru" else Category.name_en
+    return {
+        row[0]: row[1]
+        for row in session.execute(select(Category.id, name).where(Category.id.in_(wanted)))
+    }

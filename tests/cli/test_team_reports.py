@@ -24,7 +24,7 @@ from sdconsole.cli.main import app
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import Role, ticket_number
 from sdconsole.storage import Store
-from sdconsole.storage.tables import Contract, Engineer, Rating
+from sdconsole.storage.tables import Contract, Engineer, Rating, Ticket
 from tests.conftest import NOW, add_engineer
 from tests.reports import world
 
@@ -257,3 +257,61 @@ def test_billing_prices_the_month_and_lists_one_off_works(
     assert data["total"]["amount"] == 30000.0 and data["total"]["margin"] == 30000.0 - 900.0
     table = run(runner, sqlite_store, "report", "billing", "--month", "2026-11", columns=100)
     assert table.exit_code == 0 and max(len(x) for x in table.stdout.splitlines()) <= 100
+
+
+def test_client_report_as_a_workbook_and_a_page(
+    runner: CliRunner, sqlite_store: Store, ids: dict[str, int], tmp_path: Path
+) -> None:
+    _rate(runner, sqlite_store, ids)
+    with sqlite_store.transaction() as session:
+        engineer = session.execute(select(Engineer).filter_by(login="ivanov")).scalar_one()
+        engineer.cost_per_hour = Decimal(600)
+        ticket = session.get(Ticket, ids["met"])
+        assert ticket is not None
+        ticket.subject = "<script>alert(1)</script> Касса"
+    run(
+        runner, sqlite_store, "--as", "ivanov", "ticket", "log-time", number(ids, "met"),
+        "--minutes", "40",
+    )  # fmt: skip
+    book_path = tmp_path / "client.xlsx"
+    result = run(
+        runner, sqlite_store, "report", "client", "--client", "CH-1", "--month", "2026-11",
+        "-o", str(book_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    book = load_workbook(book_path)
+    assert book.sheetnames == [
+        "Report",
+        "Service levels",
+        "Requests",
+        "Top incidents",
+        "Ratings",
+        "Comments",
+        "Hours and amounts",
+        "One-off works (no contract)",
+    ]
+    sla = list(book["Service levels"].iter_rows(values_only=True))
+    assert [r[0] for r in sla] == ["Priority", "P1", "P2", "P3", "Total"]
+    assert sla[-1][1] == 5  # CH-1's requests in November, "cancelled" left out
+    hours = list(book["Hours and amounts"].iter_rows(values_only=True))
+    assert "Cost" not in hours[0] and "Margin" not in hours[0]
+    assert hours[1][0] == "Д-2026/7"
+
+    page_path = tmp_path / "client.html"
+    result = run(
+        runner, sqlite_store, "report", "client", "--client", "CH-1", "--month", "2026-11",
+        "-o", str(page_path),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    page = page_path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Продукты Урала" in page
+    assert "<script>" not in page and "Спасибо!" in page
+    assert "Margin" not in page and "Top incidents" in page
+    wrong = run(
+        runner, sqlite_store, "report", "client", "--client", "CH-1", "-o", str(tmp_path / "x.pdf")
+    )
+    assert wrong.exit_code == 2
+    unknown = run(
+        runner, sqlite_store, "report", "client", "--client", "NOPE", "-o", str(page_path)
+    )
+    assert unknown.exit_code == 4
