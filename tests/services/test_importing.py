@@ -418,6 +418,36 @@ def test_contract_references_and_dates_are_checked(
     assert count(store, Contract) == 0
 
 
+def test_contract_billing_terms(store: Store, service: ImportService, sla_plan: str) -> None:
+    run(service, ImportKind.CLIENTS, CLIENTS_HEADER + SHOP_ROWS)
+    text = (
+        "Код;Номер;Клиент;Вид;Дата начала;SLA;Часов в месяц;Цена;Ставка;Прайс-лист;"
+        "Округление;Минимум минут;Перенос часов;Уведомить за\n"
+        "C-1;1;LE-1;пакет часов;2026-01-01;STANDARD;10;25 000;2 200,50;"
+        "kkt.fn.replace=3 500|ofd=1500;15;30;1;45\n"
+        "C-2;2;LE-1;за обращение;2026-01-01;STANDARD;;;;;;;;\n"
+    )
+    assert service.import_bytes(ImportKind.CONTRACTS, text.encode()).created == 2
+    with store.reader() as session:
+        contracts = {c.external_id: c for c in session.exec(select(Contract))}
+    first, second = contracts["C-1"], contracts["C-2"]
+    assert first.hourly_rate == Decimal("2200.50")
+    assert first.price_list == {"kkt.fn.replace": "3500", "ofd": "1500"}
+    assert (first.rounding_minutes, first.minimum_minutes) == (15, 30)
+    assert (first.carry_over_months, first.notify_days) == (1, 45)
+    assert (second.rounding_minutes, second.carry_over_months, second.notify_days) == (1, 0, 30)
+    assert second.price_list == {}
+    bad = (
+        "external_id;number;client;kind;valid_from;sla_plan;price_list;rounding_minutes\n"
+        "C-3;3;LE-1;разовый;2026-01-01;STANDARD;замена ФН 3500;0\n"
+    )
+    assert messages(failure(service, ImportKind.CONTRACTS, bad)) == [
+        "line 2, column price_list: замена ФН 3500 is not a price list such as "
+        "kkt.fn.replace=3500|ofd=1500",
+        "line 2, column rounding_minutes: 0 is not a whole number from 1 to 1440",
+    ]
+
+
 def test_an_empty_reference_is_reported_once(service: ImportService, sla_plan: str) -> None:
     text = "external_id;number;client;kind;valid_from;sla_plan\nC-1;1;;абонемент;2026-01-01;\n"
     assert messages(failure(service, ImportKind.CONTRACTS, text)) == [

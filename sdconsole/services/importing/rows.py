@@ -38,6 +38,7 @@ _LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _CURRENCY_ALIASES = {"руб": "RUB", "руб.": "RUB", "рубль": "RUB", "₽": "RUB", "rur": "RUB"}
 _LIST_SPLIT = re.compile(r"[;|]")
+_CATEGORY_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,127}")
 _LOOSE_LIST_SPLIT = re.compile(r"[;|,]")
 
 
@@ -352,6 +353,39 @@ def contract_row(r: RowReader) -> Draft | None:
         return value
 
     r.cell("currency", currency, default="RUB")
+    r.decimal("hourly_rate", 14)
+    r.decimal("request_price", 14)
+
+    def price_list(raw: str) -> dict[str, str] | None:
+        prices: dict[str, str] = {}
+        for part in (p.strip() for p in _LIST_SPLIT.split(raw)):
+            code, _equals, amount = part.partition("=")
+            try:
+                value = identifiers.parse_decimal(amount)
+            except ValueError:
+                value = Decimal(-1)
+            if not _CATEGORY_CODE.fullmatch(code.strip()) or value < 0:
+                r.fail(
+                    "price_list",
+                    N_("{value} is not a price list such as kkt.fn.replace=3500|ofd=1500"),
+                    value=raw,
+                )
+                return None
+            prices[code.strip()] = str(value)
+        return prices
+
+    no_prices: dict[str, str] = {}
+    r.cell("price_list", price_list, default=no_prices)
+    for column, low, high, default in (
+        ("rounding_minutes", 1, 1440, 1),
+        ("minimum_minutes", 0, 1440, 0),
+        ("carry_over_months", 0, 24, 0),
+        ("notify_days", 0, 365, 30),
+    ):
+        if r.row.cells.get(column) is None and r.table.has(column):
+            r.values[column] = default
+        else:
+            r.integer(column, low, high)
     r.text("notes", 100_000, default="")
     r.flag("active", "is_active")
     return r.draft(key)
@@ -424,5 +458,6 @@ def engineer_row(r: RowReader) -> Draft | None:
 
     r.cell("telegram_id", telegram)
     r.timezone("timezone")
+    r.decimal("cost_per_hour", 10)
     r.flag("active", "is_active")
     return r.draft(login)
