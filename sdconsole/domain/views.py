@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -384,6 +385,14 @@ class ContractView:
     successor: str | None
     """The number of the contract that takes over when this one ends, if any."""
     is_active: bool
+    price: Decimal | None = None
+    hourly_rate: Decimal | None = None
+    request_price: Decimal | None = None
+    rounding_minutes: int = 1
+    minimum_minutes: int = 0
+    carry_over_months: int = 0
+    notify_days: int = 30
+    price_list: tuple[tuple[str, str], ...] = ()
 
     def days_left(self, today: date) -> int | None:
         return None if self.valid_to is None else (self.valid_to - today).days

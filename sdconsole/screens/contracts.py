@@ -10,6 +10,7 @@ the hours included and used this month; the contacts; the devices with their fis
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from rich.console import Group, RenderableType
@@ -23,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tree
 
 from sdconsole.bindings import translate_bindings
+from sdconsole.domain.model import ContractKind
 from sdconsole.domain.views import ClientCard, ClientNode, ContractView
 from sdconsole.i18n import N_, _
 from sdconsole.messages import StoreFailed
@@ -60,6 +62,42 @@ def _day(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "—"
 
 
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", " ").removesuffix(".00")
+
+
+def _terms(contract: ContractView) -> list[str]:
+    """The contract's money terms in words, the ones it sets."""
+    terms = []
+    if contract.price is not None:
+        per = {
+            "subscription": N_("{price} a month"),
+            "hours_package": N_("{price} a month"),
+            "per_request": N_("{price} a request"),
+            "one_off": N_("{price} a work"),
+        }.get(contract.kind, N_("{price}"))
+        terms.append(_(per).format(price=_money(contract.price)))
+    if contract.request_price is not None:
+        terms.append(_("{price} a request").format(price=_money(contract.request_price)))
+    if contract.hourly_rate is not None:
+        terms.append(_("{price} an hour over").format(price=_money(contract.hourly_rate)))
+    if contract.rounding_minutes > 1 or contract.minimum_minutes:
+        terms.append(
+            _("time rounded up to {step} min, at least {minimum}").format(
+                step=contract.rounding_minutes, minimum=contract.minimum_minutes
+            )
+        )
+    if contract.carry_over_months:
+        terms.append(
+            _("unused hours kept {months} months").format(months=contract.carry_over_months)
+        )
+    if contract.price_list:
+        terms.append(", ".join(f"{code} {price}" for code, price in contract.price_list))
+    if contract.valid_to is not None:
+        terms.append(_("notice {days} days before the end").format(days=contract.notify_days))
+    return terms
+
+
 class ContractScreen(Screen[None]):
     """Clients and their contracts; searchable."""
 
@@ -68,6 +106,8 @@ class ContractScreen(Screen[None]):
         Binding("slash", "search", N_("Search"), id="contracts.search"),
         Binding("o", "open_queue", N_("This client's queue"), id="contracts.queue"),
         Binding("g", "telegram_code", N_("Telegram code"), id="contracts.telegram", show=False),
+        Binding("n", "new_contract", N_("New contract"), id="contracts.new"),
+        Binding("e", "edit_contract", N_("Edit contract"), id="contracts.edit"),
         Binding("question_mark", "help", N_("Help"), id="contracts.help"),
     ]
 
@@ -315,6 +355,9 @@ class ContractScreen(Screen[None]):
                     )
                 )
             )
+        terms = _terms(contract)
+        if terms:
+            lines.append(Text(_("Billing: {terms}").format(terms=" · ".join(terms))))
         if contract.categories:
             lines.append(
                 Text(_("Covers: {categories}").format(categories=", ".join(contract.categories)))
@@ -392,6 +435,142 @@ class ContractScreen(Screen[None]):
             ),
             issue,
         )
+
+    # -- editing contracts (leads) ------------------------------------------------------------
+
+    def action_new_contract(self) -> None:
+        """A new contract for the client shown."""
+        if self.card is None:
+            self.notify(_("Choose a client first."))
+            return
+        today = self.app.clock.now().date()  # type: ignore[attr-defined]
+        values = {"kind": "subscription", "valid_from": today.isoformat(), "notify_days": "30"}
+        self._contract_form(
+            _("New contract for {client}").format(client=self.card.node.name), values, None
+        )
+
+    def action_edit_contract(self) -> None:
+        """Change one of the client's contracts (the first in force, or chosen)."""
+        from sdconsole.screens.dialogs import Field, FormDialog
+
+        if self.card is None or not self.card.contracts:
+            self.notify(_("Choose a client with a contract first."))
+            return
+        contracts = self.card.contracts
+        if len(contracts) == 1:
+            self._edit(contracts[0].id)
+            return
+        options = tuple((f"{c.number} · {_kind(c.kind)}", str(c.id)) for c in contracts)
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values:
+                self._edit(int(values["contract"]))
+
+        self.app.push_screen(
+            FormDialog(
+                _("Which contract?"),
+                [Field("contract", _("Contract"), "select", options, options[0][1], True)],
+                submit=_("Edit"),
+            ),
+            chosen,
+        )
+
+    def _edit(self, contract_id: int) -> None:
+        from sdconsole.services.contracts import ContractService
+
+        values = ContractService(self.app.store, self.app.clock).values_of(contract_id)  # type: ignore[attr-defined]
+        if values is None:
+            self.notify(_("The contract is gone; reload."), severity="error")
+            return
+        self._contract_form(
+            _("Contract {number}").format(number=values["number"]), values, contract_id
+        )
+
+    def _contract_form(
+        self, title: str, values: dict[str, str], contract_id: int | None, error: str = ""
+    ) -> None:
+        from sdconsole.domain.errors import SdError
+        from sdconsole.screens.dialogs import Field, FormDialog
+        from sdconsole.services.contracts import ContractService
+
+        service = ContractService(self.app.store, self.app.clock)  # type: ignore[attr-defined]
+        plans = tuple((f"{code} · {name}", code) for code, name in service.plans())
+        kinds = tuple((_kind(k.value), k.value) for k in ContractKind)
+        v = values.get
+        fields = [
+            Field("number", _("Number"), value=v("number", ""), required=True),
+            Field("kind", _("Kind"), "select", kinds, v("kind", ""), True),
+            Field(
+                "valid_from", _("Valid from (YYYY-MM-DD)"), value=v("valid_from", ""), required=True
+            ),
+            Field("valid_to", _("Valid to (empty: no end)"), value=v("valid_to", "")),
+            Field("sla_plan", _("SLA plan"), "select", plans, v("sla_plan", ""), True),
+            Field(
+                "categories",
+                _("Categories covered (kkt|ofd; empty: all)"),
+                value=v("categories", ""),
+            ),
+            Field(
+                "hours_per_month",
+                _("Hours a month (hours package)"),
+                value=v("hours_per_month", ""),
+            ),
+            Field("price", _("Price: a month, a request or a work"), value=v("price", "")),
+            Field(
+                "hourly_rate",
+                _("Hourly rate (overage, uncovered work)"),
+                value=v("hourly_rate", ""),
+            ),
+            Field(
+                "request_price", _("Price of a request (per request)"), value=v("request_price", "")
+            ),
+            Field(
+                "price_list",
+                _("Price list (kkt.fn.replace=3500|ofd=1500)"),
+                value=v("price_list", ""),
+            ),
+            Field(
+                "rounding_minutes",
+                _("Round each time entry up to, minutes"),
+                value=v("rounding_minutes", "1"),
+            ),
+            Field(
+                "minimum_minutes",
+                _("Bill each time entry at least, minutes"),
+                value=v("minimum_minutes", "0"),
+            ),
+            Field(
+                "carry_over_months",
+                _("Unused hours carry over, months"),
+                value=v("carry_over_months", "0"),
+            ),
+            Field(
+                "notify_days",
+                _("Tell the contacts this many days before the end"),
+                value=v("notify_days", "30"),
+            ),
+            Field("notes", _("Notes"), "area", value=v("notes", "")),
+        ]
+        node = self.card.node if self.card else None
+
+        def save(entered: dict[str, str] | None) -> None:
+            if not entered:
+                return
+            try:
+                service.save(
+                    entered,
+                    actor=self.app.actor,  # type: ignore[attr-defined]
+                    client_id=node.id if node else None,
+                    contract_id=contract_id,
+                )
+            except SdError as refused:
+                self._contract_form(title, entered, contract_id, str(refused))
+                return
+            self.notify(_("Contract {number} saved.").format(number=entered["number"]))
+            if node is not None:
+                self.show_client(node.id)
+
+        self.app.push_screen(FormDialog(title, fields, submit=_("Save"), error=error), save)
 
     def action_help(self) -> None:
         from sdconsole.screens.dialogs import HelpScreen

@@ -255,6 +255,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         DIALOG_CSS
         + """
     FormDialog .dialog { width: 90; }
+    FormDialog .fields { height: auto; max-height: 70vh; }
     FormDialog .field-label { margin-top: 1; color: $text-muted; }
     FormDialog TextArea { height: 10; }
     """
@@ -264,40 +265,55 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         Binding("ctrl+s", "submit", N_("Submit"), id="form.submit", priority=True),
     ]
 
-    def __init__(self, title: str, fields: list[Field], *, submit: str | None = None) -> None:
+    def __init__(
+        self, title: str, fields: list[Field], *, submit: str | None = None, error: str = ""
+    ) -> None:
+        """
+        Args:
+            error: a message to show from the start (the form opened again after a refusal).
+        """
         super().__init__()
         translate_bindings(self)
         self._title = title
         self._fields = fields
         self._submit = submit or _("Submit")
+        self._error = error
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self._title, classes="title", markup=False)
-            for field in self._fields:
-                label = field.label + (" *" if field.required else "")
-                yield Label(label, classes="field-label", markup=False)
-                widget_id = f"field-{field.name}"
-                if field.kind == "area":
-                    yield TextArea(field.value, id=widget_id, soft_wrap=True)
-                elif field.kind == "select":
-                    yield Select(
-                        list(field.options),
-                        value=field.value or Select.NULL,
-                        prompt="—",
-                        id=widget_id,
-                    )
-                else:
-                    suggester = (
-                        SuggestFromList(field.suggestions, case_sensitive=False)
-                        if field.suggestions
-                        else None
-                    )
-                    yield Input(field.value, id=widget_id, suggester=suggester)
-            yield Static(id="form-error", classes="error")
+            yield from self._inputs() if len(self._fields) <= 4 else self._scrolled()
+            yield Static(Text(self._error), id="form-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(_("Cancel"), id="form-cancel")
                 yield Button(self._submit, id="form-submit", variant="primary")
+
+    def _scrolled(self) -> ComposeResult:
+        """A long form scrolls between its title and its buttons."""
+        with VerticalScroll(classes="fields"):
+            yield from self._inputs()
+
+    def _inputs(self) -> ComposeResult:
+        for field in self._fields:
+            label = field.label + (" *" if field.required else "")
+            yield Label(label, classes="field-label", markup=False)
+            widget_id = f"field-{field.name}"
+            if field.kind == "area":
+                yield TextArea(field.value, id=widget_id, soft_wrap=True)
+            elif field.kind == "select":
+                yield Select(
+                    list(field.options),
+                    value=field.value or Select.NULL,
+                    prompt="—",
+                    id=widget_id,
+                )
+            else:
+                suggester = (
+                    SuggestFromList(field.suggestions, case_sensitive=False)
+                    if field.suggestions
+                    else None
+                )
+                yield Input(field.value, id=widget_id, suggester=suggester)
 
     def values(self) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""Provides contract expiry notices: a client's contacts are told before and when a contract ends.
+"""Provides contract use cases: a lead's edits, and expiry notices to the client's contacts.
 
 `notify_expiring` is a periodic job of ``sdconsole workers run``. For each active contract with an
 end date it sends, once per contract and end date (`ContractNotice`):
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +27,18 @@ from sqlmodel import Session
 
 from sdconsole.config import Settings
 from sdconsole.domain.clock import Clock
-from sdconsole.domain.model import ChannelKind, DeliveryState, EventKind, MessageKind, Status
-from sdconsole.i18n import N_, translate_to
+from sdconsole.domain.errors import InvalidInput, NotFound, PermissionDenied
+from sdconsole.domain.identifiers import parse_date, parse_decimal
+from sdconsole.domain.model import (
+    Actor,
+    ChannelKind,
+    ContractKind,
+    DeliveryState,
+    EventKind,
+    MessageKind,
+    Status,
+)
+from sdconsole.i18n import N_, _, translate_to
 from sdconsole.storage import Store
 from sdconsole.storage.reports import client_subtree
 from sdconsole.storage.tables import (
@@ -36,6 +48,7 @@ from sdconsole.storage.tables import (
     ContractNotice,
     Event,
     Message,
+    SlaPlan,
     Ticket,
 )
 
@@ -201,3 +214,219 @@ def _notify(
     )
     session.flush()
     return 1
+
+
+# -- editing contracts -----------------------------------------------------------------------------
+
+CONTRACT_FIELDS = (
+    "number",
+    "kind",
+    "valid_from",
+    "valid_to",
+    "sla_plan",
+    "categories",
+    "hours_per_month",
+    "price",
+    "hourly_rate",
+    "request_price",
+    "price_list",
+    "rounding_minutes",
+    "minimum_minutes",
+    "carry_over_months",
+    "notify_days",
+    "notes",
+)
+"""What the contract form edits, as text (the contract screen's fields)."""
+
+
+def contract_values(contract: Contract, plan_code: str) -> dict[str, str]:
+    """A stored contract as the form's text values."""
+
+    def amount(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:f}"
+
+    return {
+        "number": contract.number,
+        "kind": contract.kind,
+        "valid_from": contract.valid_from.isoformat(),
+        "valid_to": contract.valid_to.isoformat() if contract.valid_to else "",
+        "sla_plan": plan_code,
+        "categories": "|".join(contract.categories or ()),
+        "hours_per_month": amount(contract.hours_per_month),
+        "price": amount(contract.price),
+        "hourly_rate": amount(contract.hourly_rate),
+        "request_price": amount(contract.request_price),
+        "price_list": "|".join(f"{k}={v}" for k, v in (contract.price_list or {}).items()),
+        "rounding_minutes": str(contract.rounding_minutes),
+        "minimum_minutes": str(contract.minimum_minutes),
+        "carry_over_months": str(contract.carry_over_months),
+        "notify_days": str(contract.notify_days),
+        "notes": contract.notes,
+    }
+
+
+def _day(value: str, what: str, *, required: bool = False) -> date | None:
+    text = value.strip()
+    if not text:
+        if required:
+            raise InvalidInput(N_("{what}: a value is required."), what=what)
+        return None
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise InvalidInput(
+            N_("{what}: {value} is not a date (YYYY-MM-DD or DD.MM.YYYY)."), what=what, value=text
+        ) from None
+
+
+def _amount(value: str, what: str) -> Decimal | None:
+    if not value.strip():
+        return None
+    try:
+        amount = parse_decimal(value)
+    except ValueError:
+        amount = Decimal(-1)
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            N_("{what}: {value} is not an amount (0 or more, two decimals at most)."),
+            what=what,
+            value=value,
+        )
+    return amount
+
+
+def _whole(value: str, what: str, low: int, high: int) -> int:
+    text = value.strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(
+            N_("{what}: {value} is not a whole number from {low} to {high}."),
+            what=what,
+            value=value,
+            low=low,
+            high=high,
+        )
+    return int(text)
+
+
+def _prices(value: str) -> dict[str, str]:
+    prices: dict[str, str] = {}
+    for part in (p.strip() for p in value.replace(";", "|").split("|")):
+        if not part:
+            continue
+        code, _equals, amount = part.partition("=")
+        price = _amount(amount, code.strip() or part) if _equals else None
+        if not code.strip() or price is None:
+            raise InvalidInput(
+                N_("Price list: {value} is not code=price (kkt.fn.replace=3500|ofd=1500)."),
+                value=part,
+            )
+        prices[code.strip()] = f"{price:f}"
+    return prices
+
+
+class ContractService:
+    """A lead's edits of contracts: create one for a client, change one (every field checked)."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def plans(self) -> list[tuple[str, str]]:
+        """Every SLA plan as (code, name), by code: what a contract may name."""
+        with self.store.reader() as session:
+            return [
+                (p.code, p.name)
+                for p in session.execute(select(SlaPlan).order_by(SlaPlan.code)).scalars()
+            ]
+
+    def values_of(self, contract_id: int) -> dict[str, str] | None:
+        """A stored contract as the form's text values; None when it is gone."""
+        with self.store.reader() as session:
+            contract = session.get(Contract, contract_id)
+            if contract is None:
+                return None
+            plan = session.get(SlaPlan, contract.sla_plan_id)
+            return contract_values(contract, plan.code if plan else "")
+
+    def save(
+        self, values: dict[str, str], *, actor: Actor, client_id: int | None = None,
+        contract_id: int | None = None,
+    ) -> int:  # fmt: skip
+        """Create a contract for `client_id`, or change `contract_id`; returns its id.
+
+        Raises:
+            PermissionDenied: the actor is not a lead or an administrator.
+            InvalidInput: a value is wrong (the message names the field).
+            NotFound: no such client, contract or SLA plan.
+        """
+        if not actor.role.can_manage:
+            raise PermissionDenied(N_("Only a lead can create or change contracts."))
+        number = values.get("number", "").strip()
+        if not number or len(number) > 64:
+            raise InvalidInput(N_("Number: 1 to 64 characters."))
+        try:
+            kind = ContractKind(values.get("kind", "").strip())
+        except ValueError:
+            raise InvalidInput(
+                N_("Kind: {value} is not a kind of contract."), value=values.get("kind", "")
+            ) from None
+        start = _day(values.get("valid_from", ""), _("Valid from"), required=True)
+        end = _day(values.get("valid_to", ""), _("Valid to"))
+        assert start is not None
+        if end is not None and end < start:
+            raise InvalidInput(
+                N_("Valid to: {end} is before the start {start}."),
+                end=end.isoformat(),
+                start=start.isoformat(),
+            )
+        changes: dict[str, Any] = {
+            "number": number,
+            "kind": kind.value,
+            "valid_from": start,
+            "valid_to": end,
+            "categories": [
+                c.strip()
+                for c in values.get("categories", "").replace(";", "|").split("|")
+                if c.strip()
+            ],
+            "hours_per_month": _amount(values.get("hours_per_month", ""), _("Hours a month")),
+            "price": _amount(values.get("price", ""), _("Price")),
+            "hourly_rate": _amount(values.get("hourly_rate", ""), _("Hourly rate")),
+            "request_price": _amount(values.get("request_price", ""), _("Price of a request")),
+            "price_list": _prices(values.get("price_list", "")),
+            "rounding_minutes": _whole(
+                values.get("rounding_minutes", "") or "1", _("Rounding, minutes"), 1, 1440
+            ),
+            "minimum_minutes": _whole(
+                values.get("minimum_minutes", "") or "0", _("Minimum, minutes"), 0, 1440
+            ),
+            "carry_over_months": _whole(
+                values.get("carry_over_months", "") or "0", _("Carry-over, months"), 0, 24
+            ),
+            "notify_days": _whole(values.get("notify_days", "") or "30", _("Notice, days"), 0, 365),
+            "notes": values.get("notes", "").strip(),
+        }
+        if kind is ContractKind.HOURS_PACKAGE and not changes["hours_per_month"]:
+            raise InvalidInput(N_("Hours a month: an hours package needs them."))
+        with self.store.transaction() as session:
+            plan = session.execute(
+                select(SlaPlan).where(SlaPlan.code == values.get("sla_plan", "").strip())
+            ).scalar_one_or_none()
+            if plan is None:
+                raise NotFound(N_("No SLA plan {code}."), code=values.get("sla_plan", ""))
+            changes["sla_plan_id"] = plan.id
+            if contract_id is not None:
+                contract = session.get(Contract, contract_id)
+                if contract is None:
+                    raise NotFound(N_("No contract {ref}."), ref=str(contract_id))
+            else:
+                if client_id is None or session.get(Client, client_id) is None:
+                    raise NotFound(N_("No client {ref}."), ref=str(client_id))
+                contract = Contract(client_id=client_id, **changes)
+                session.add(contract)
+            for name, value in changes.items():
+                setattr(contract, name, value)
+            session.flush()
+            assert contract.id is not None
+            log.info("contract %s saved by %s", contract.number, actor.login)
+            return contract.id

@@ -827,6 +827,14 @@ def client_card(*, session: Session, client_id: int, now: datetime) -> ClientCar
                 minutes_this_month=int(used.get(contract.id) or 0),
                 successor=successor,
                 is_active=contract.is_active,
+                price=contract.price,
+                hourly_rate=contract.hourly_rate,
+                request_price=contract.request_price,
+                rounding_minutes=contract.rounding_minutes,
+                minimum_minutes=contract.minimum_minutes,
+                carry_over_months=contract.carry_over_months,
+                notify_days=contract.notify_days,
+                price_list=tuple((k, str(v)) for k, v in (contract.price_list or {}).items()),
             )
         )
     sites = [client.id]

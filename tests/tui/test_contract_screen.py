@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from textual.widgets import Input, Tree
+from rich.console import Console
+from sqlalchemy import select
+from textual.widgets import Input, Select, Static, Tree
 
-from sdconsole.app import SdConsoleApp
+from sdconsole.app import SdConsoleApp, make_app
+from sdconsole.config import Settings
+from sdconsole.domain.clock import FixedClock
+from sdconsole.domain.model import Actor, Role
 from sdconsole.screens.contracts import ContractScreen
+from sdconsole.screens.dialogs import FormDialog
 from sdconsole.screens.queue import QueueScreen
+from sdconsole.storage import Store
+from sdconsole.storage.tables import Contract
 from sdconsole.widgets.ticket_table import TicketTable
+from tests.conftest import add_engineer
 from tests.tui.conftest import settle
 
 
@@ -84,3 +95,73 @@ def test_contract_snapshot(app: SdConsoleApp, snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(140, 44), run_before=run_before)
+
+
+async def test_a_lead_edits_and_creates_contracts(
+    tui_store: tuple[Store, Actor], clock: FixedClock
+) -> None:
+    store, engineer = tui_store
+    lead = add_engineer(store, "lead", Role.LEAD)
+    app = make_app(Settings(db=store.url, live_updates=False), store, clock, actor=lead)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot)
+        _go_to(screen.query_one(Tree), "Продукты Урала")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert form.query_one("#field-number", Input).value == "Д-2026/7"
+        form.query_one("#field-hourly_rate", Input).value = "2 400,50"
+        form.query_one("#field-valid_to", Input).value = "31.12.2026"
+        form.query_one("#field-rounding_minutes", Input).value = "15"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ContractScreen)
+        with store.reader() as session:
+            (contract,) = session.execute(select(Contract)).scalars()
+        assert contract.hourly_rate == Decimal("2400.50")
+        assert contract.valid_to == date(2026, 12, 31) and contract.rounding_minutes == 15
+        assert screen.card is not None
+        console = Console(width=200, record=True)
+        console.print(screen.render_card(screen.card, clock.now()))
+        card = console.export_text()
+        assert "2 400.50 an hour over" in card and "rounded up to 15 min" in card
+
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        form.query_one("#field-number", Input).value = "Д-2027/1"
+        form.query_one("#field-valid_from", Input).value = "2027-02-30"
+        form.query_one("#field-sla_plan", Select).value = "gold"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, FormDialog) and again is not form  # refused: asked again
+        error = str(again.query_one("#form-error", Static).render())
+        assert "2027-02-30 is not a date" in error
+        assert again.query_one("#field-number", Input).value == "Д-2027/1"  # nothing lost
+        again.query_one("#field-valid_from", Input).value = "2027-01-01"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ContractScreen)
+    with store.reader() as session:
+        numbers = sorted(c.number for c in session.execute(select(Contract)).scalars())
+    assert numbers == ["Д-2026/7", "Д-2027/1"]
+
+
+async def test_an_engineer_may_not_change_contracts(app: SdConsoleApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(app, pilot)
+        _go_to(screen.query_one(Tree), "Продукты Урала")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert "Only a lead" in str(form.query_one("#form-error", Static).render())
