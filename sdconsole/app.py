@@ -6,6 +6,8 @@ build the settings, store and clock and hand them to `make_app`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -47,6 +49,9 @@ class SdConsoleApp(App[None]):
         self.clock = clock
         self.actor = actor
         self._start_mode = mode
+        self.work_timers: dict[int, datetime] = {}
+        """Running work timers by ticket id: when each was started (the ticket screen's T).
+        They outlive the ticket screen, so the engineer may go back to the queue meanwhile."""
 
     def on_mount(self) -> None:
         who = self.actor.login if not self.actor.is_system else _("read-only")

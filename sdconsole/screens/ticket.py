@@ -97,6 +97,7 @@ class TicketScreen(Screen[None]):
         Binding("p", "priority", N_("Priority"), id="ticket.priority", show=False),
         Binding("c", "category", N_("Category"), id="ticket.category", show=False),
         Binding("l", "log_time", N_("Log time"), id="ticket.log_time", show=False),
+        Binding("T", "timer", N_("Start or stop the timer"), id="ticket.timer", show=False),
         Binding("o", "reopen", N_("Reopen"), id="ticket.reopen", show=False),
         Binding("k", "link", N_("Link to a ticket"), id="ticket.link", show=False),
         Binding("i", "checklist", N_("Checklist"), id="ticket.checklist", show=False),
@@ -141,6 +142,12 @@ class TicketScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#ticket-body").focus()
         self._load()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        """The running timer counts in the header."""
+        if self.ticket_id in self._work_timers:
+            self._show_timer()
 
     def action_reload(self) -> None:
         self._load()
@@ -399,6 +406,9 @@ class TicketScreen(Screen[None]):
         lines: list[RenderableType] = [title, grid]
         if sla is not None:
             lines.append(pair(_("SLA"), sla_summary(sla)))
+        timer = self._timer_text()
+        if timer is not None:
+            lines.append(timer)
         if view.billable_one_off:
             word = COVERAGE_WORDS[view.coverage or ""]
             lines.append(Text(_("Billing: {what}").format(what=_(word)), style="bold yellow"))
@@ -654,7 +664,44 @@ class TicketScreen(Screen[None]):
             escalate,
         )
 
-    def action_log_time(self) -> None:
+    # -- the work timer ------------------------------------------------------------------------
+
+    @property
+    def _work_timers(self) -> dict[int, datetime]:
+        return self.app.work_timers  # type: ignore[attr-defined, no-any-return]
+
+    def action_timer(self) -> None:
+        """Start the timer; stopped, its minutes (rounded up) fill the log-time form."""
+        now = self.app.clock.now()  # type: ignore[attr-defined]
+        started = self._work_timers.pop(self.ticket_id, None)
+        if started is None:
+            self._work_timers[self.ticket_id] = now
+            self.notify(_("Timer started; T stops it and logs the time."))
+            self._show_timer()
+            return
+        minutes = max(1, -(-int((now - started).total_seconds()) // 60))
+        self._show_timer()
+        self.action_log_time(minutes)
+
+    def _show_timer(self) -> None:
+        if self.view is not None:
+            self.query_one("#ticket-header", Static).update(self._header(self.view))
+
+    def _timer_text(self) -> Text | None:
+        started = self._work_timers.get(self.ticket_id)
+        if started is None:
+            return None
+        seconds = max(0, int((self.app.clock.now() - started).total_seconds()))  # type: ignore[attr-defined]
+        hours, rest = divmod(seconds, 3600)
+        return Text(
+            "⏱ "
+            + _("timer {time} (T stops and logs it)").format(
+                time=f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+            ),
+            style="bold green",
+        )
+
+    def action_log_time(self, minutes: int | None = None) -> None:
         def log(values: dict[str, str]) -> None:
             try:
                 minutes = int(values["minutes"])
@@ -675,7 +722,7 @@ class TicketScreen(Screen[None]):
         self._ask(
             _("Log time"),
             [
-                Field("minutes", _("Minutes"), required=True),
+                Field("minutes", _("Minutes"), value=str(minutes or ""), required=True),
                 Field(
                     "billable",
                     _("Billable"),
@@ -899,6 +946,7 @@ LINK_LABELS = {
     LinkKind.RELATED: N_("related"),
     LinkKind.DUPLICATE: N_("duplicate of"),
     LinkKind.PARENT: N_("part of (parent)"),
+    LinkKind.PROBLEM: N_("an incident of problem"),
 }
 
 

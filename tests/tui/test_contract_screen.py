@@ -131,15 +131,15 @@ async def test_a_lead_edits_and_creates_contracts(
 
         await pilot.press("n")
         await settle(pilot)
-        form = app.screen
-        assert isinstance(form, FormDialog)
-        form.query_one("#field-number", Input).value = "Д-2027/1"
-        form.query_one("#field-valid_from", Input).value = "2027-02-30"
-        form.query_one("#field-sla_plan", Select).value = "gold"
+        new = app.screen
+        assert isinstance(new, FormDialog)
+        new.query_one("#field-number", Input).value = "Д-2027/1"
+        new.query_one("#field-valid_from", Input).value = "2027-02-30"
+        new.query_one("#field-sla_plan", Select).value = "gold"
         await pilot.press("ctrl+s")
         await settle(pilot)
         again = app.screen
-        assert isinstance(again, FormDialog) and again is not form  # refused: asked again
+        assert isinstance(again, FormDialog) and again is not new  # refused: asked again
         error = str(again.query_one("#form-error", Static).render())
         assert "2027-02-30 is not a date" in error
         assert again.query_one("#field-number", Input).value == "Д-2027/1"  # nothing lost

@@ -3,9 +3,13 @@ change someone else made meanwhile is reported with an offer to reload."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from rich.console import Console
 from textual.widgets import Input, Select, Static, TextArea
 
 from sdconsole.app import SdConsoleApp
+from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import MessageKind, Status
 from sdconsole.screens.dialogs import ConfirmDialog, FormDialog
 from sdconsole.screens.ticket import TicketScreen
@@ -182,3 +186,33 @@ async def test_status_priority_category_time_link_merge_and_reopen(app: SdConsol
         await pilot.press("y")
         await settle(pilot)
         assert _view(app, 3).merged_into_id == 4
+
+
+async def test_the_timer_outlives_the_screen_and_fills_the_log_time_form(
+    app: SdConsoleApp, clock: FixedClock
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await _open(app, pilot, 2)
+        await pilot.press("T")
+        await settle(pilot)
+        assert 2 in app.work_timers
+        clock.advance(timedelta(minutes=12, seconds=30))
+        await pilot.pause(1.2)  # the header ticks
+        assert screen.view is not None
+        console = Console(width=120, record=True)
+        console.print(screen._header(screen.view))
+        assert "timer 0:12:30" in console.export_text()
+        await pilot.press("escape")  # back to the queue: the timer runs on
+        await settle(pilot)
+        screen = await _open(app, pilot, 2)
+        clock.advance(timedelta(seconds=40))
+        await pilot.press("T")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert form.query_one("#field-minutes", Input).value == "14"  # 13 min 10 s, rounded up
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert 2 not in app.work_timers
+        assert any(e.kind == "time_logged" and e.after == 14 for e in _view(app, 2).events)
