@@ -49,7 +49,9 @@ class Coverage(StrEnum):
 class Terms:
     """What a contract says about money: the fields of ``contract`` billing reads."""
 
-    kind: ContractKind
+    kind: ContractKind | None
+    """None: a kind this version does not know (no fee, no package; uncovered work still
+    billed)."""
     valid_from: date
     valid_to: date | None = None
     is_active: bool = True

@@ -75,8 +75,9 @@ def _terms(contract: ContractView) -> list[str]:
             "hours_package": N_("{price} a month"),
             "per_request": N_("{price} a request"),
             "one_off": N_("{price} a work"),
-        }.get(contract.kind, N_("{price}"))
-        terms.append(_(per).format(price=_money(contract.price)))
+        }.get(contract.kind)
+        price = _money(contract.price)
+        terms.append(_(per).format(price=price) if per else price)
     if contract.request_price is not None:
         terms.append(_("{price} a request").format(price=_money(contract.request_price)))
     if contract.hourly_rate is not None:

@@ -40,8 +40,12 @@ from sdconsole.storage.tables import Category, Client, Contract, Engineer, Event
 
 def terms_of(contract: Contract) -> Terms:
     """The billing terms of a stored contract."""
+    try:
+        kind: ContractKind | None = ContractKind(contract.kind)
+    except ValueError:
+        kind = None  # an odd stored value never stops intake or a report
     return Terms(
-        kind=ContractKind(contract.kind),
+        kind=kind,
         valid_from=contract.valid_from,
         valid_to=contract.valid_to,
         is_active=contract.is_active,

@@ -206,3 +206,10 @@ def test_requests_without_a_contract_are_one_off_works_at_the_configured_rates()
         Decimal("1500.00"),
         Decimal(0),
     )
+
+
+def test_a_kind_this_version_does_not_know_bills_only_uncovered_work() -> None:
+    odd = Terms(kind=None, valid_from=date(2026, 1, 1), price=Decimal(9000))
+    assert coverage(odd, "kkt.print", date(2026, 11, 5)) is Coverage.COVERED
+    bill = bill_month(odd, NOV, [work(1, 30), work(2, 60, cover=Coverage.NOT_INCLUDED)], RATES)
+    assert (bill.fee, bill.used_minutes, bill.one_off_works) == (Decimal(0), 30, 1)
