@@ -254,8 +254,8 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     DEFAULT_CSS = (
         DIALOG_CSS
         + """
-    FormDialog .dialog { width: 90; }
-    FormDialog .fields { height: auto; max-height: 70vh; }
+    FormDialog .dialog { width: 90; max-width: 100%; }
+    FormDialog .fields { height: auto; max-height: 45vh; }
     FormDialog .field-label { margin-top: 1; color: $text-muted; }
     FormDialog TextArea { height: 10; }
     """
@@ -283,7 +283,9 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         with Vertical(classes="dialog"):
             yield Label(self._title, classes="title", markup=False)
             yield from self._inputs() if len(self._fields) <= 4 else self._scrolled()
-            yield Static(Text(self._error), id="form-error", classes="error")
+            error = Static(Text(self._error), id="form-error", classes="error")
+            error.display = bool(self._error)  # an empty line only once there is something to say
+            yield error
             with Horizontal(classes="buttons"):
                 yield Button(_("Cancel"), id="form-cancel")
                 yield Button(self._submit, id="form-submit", variant="primary")
@@ -332,6 +334,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
         values = self.values()
         missing = [f.label for f in self._fields if f.required and not values.get(f.name)]
         if missing:
+            self.query_one("#form-error", Static).display = True
             self.query_one("#form-error", Static).update(
                 Text(_("Required: {fields}.").format(fields=", ".join(missing)))
             )
