@@ -805,6 +805,7 @@ def ticket_rows(
             None,  # resolution_text
             None,  # merged_into_id
             None,  # source_key
+            "covered" if contract else "no_contract",  # coverage
             [],  # tags
             [],  # checklist
             1,  # version
@@ -852,6 +853,7 @@ _EXPECTED_COLUMNS = [
     "resolution_text",
     "merged_into_id",
     "source_key",
+    "coverage",
     "tags",
     "checklist",
     "version",

@@ -12,6 +12,9 @@ from sdconsole.config import TelegramSettings
 from sdconsole.domain.chat import Incoming
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import Status
+from sdconsole.domain.reporting import ReportScope
+from sdconsole.reports import csat
+from sdconsole.reports.tabular import Period
 from sdconsole.services.intake import IntakeService, Outcome
 from sdconsole.services.ratings import LOW_RATING_TAG
 from sdconsole.services.telegram import (
@@ -23,6 +26,7 @@ from sdconsole.services.telegram import (
 from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Contact, Message, Rating, TelegramChat, Ticket
+from sdconsole.storage.team_reports import ratings
 from tests.conftest import add_engineer
 from tests.services.helpers import MANUAL, World, make_world
 
@@ -192,6 +196,21 @@ def test_ratings_forged_foreign_and_low(
         ticket = session.get(Ticket, ticket_id)
         assert (rating.score, rating.comment) == (2, "Долго ждали инженера")
         assert ticket is not None and LOW_RATING_TAG in ticket.tags
+    # The rating feeds the CSAT report: a low one, its comment, its follow-up still open.
+    with store.reader() as session:
+        rows, _labels = ratings(
+            session=session,
+            scope=ReportScope(clock.now() - timedelta(days=1), clock.now() + timedelta(days=1)),
+            by=None,
+        )
+    report = csat.build(
+        rows, {}, period=Period(clock.now().date(), clock.now().date(), clock.now()), by=None
+    )
+    assert report.total is not None
+    assert (report.total["ratings"], report.total["low"], report.total["followed_up"]) == (1, 1, 0)
+    assert [r.channel for r in rows] == ["telegram"]
+    (low,) = report.listings[1].rows
+    assert low["comment"] == "Долго ждали инженера" and low["follow_up"] == "open"
 
 
 def test_floods_and_blocked_chats_open_nothing(
