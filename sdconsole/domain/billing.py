@@ -284,6 +284,7 @@ def bill_month(
     rates: Rates,
     *,
     earlier_used: Sequence[int] = (),
+    share: bool = False,
 ) -> Bill:
     """Price a contract's month (terms None: a client's requests without a contract).
 
@@ -291,6 +292,9 @@ def bill_month(
         earlier_used: hours packages only: the billed minutes used in each month of the
             contract before `month`, oldest first (what they left over may carry into this one;
             since the oldest hours are used first, every earlier month counts).
+        share: the work is part of a contract held higher up the client tree (a shop's share
+            of its chain's contract): no fee and no package hours (they are the holder's),
+            only the requests, the one-off works and the hours used.
     """
     own = terms is not None
     rate = terms.hourly_rate if terms and terms.hourly_rate is not None else rates.hourly_rate
@@ -313,8 +317,19 @@ def bill_month(
     )
     if terms is None:
         return bill
-    fee = monthly_fee(terms, month)
+    fee = ZERO if share else monthly_fee(terms, month)
     used = sum(billed_minutes(m, rounding, minimum) for w in covered for m in w.minutes)
+    if terms.kind is ContractKind.HOURS_PACKAGE and (share or days_in_force(terms, month) == 0):
+        # A share shows the hours used, not the holder's package; a month the contract is not
+        # in force brings no hours, so all of its time is over the package.
+        over = 0 if share else used
+        return replace(
+            bill,
+            fee=fee,
+            used_minutes=used,
+            overage_minutes=over,
+            overage_amount=money(rate * over / MINUTES_PER_HOUR),
+        )
     if terms.kind is ContractKind.HOURS_PACKAGE:
         included = int((terms.hours_per_month or ZERO) * MINUTES_PER_HOUR)
         earlier = list(earlier_used) if terms.carry_over_months else []

@@ -104,7 +104,11 @@ def build(
         Decimal(total.get("margin", ZERO)), Decimal(total.get("amount", ZERO))
     )
     currencies = {entry.currency for entry in bills}
-    total["currency"] = currencies.pop() if len(currencies) == 1 else None
+    total["currency"] = next(iter(currencies)) if len(currencies) == 1 else None
+    if len(currencies) > 1:  # sums of roubles and euros say nothing: no money total
+        for column in COLUMNS:
+            if column.kind is Kind.MONEY or column.key == "margin_pct":
+                total[column.key] = None
     last = add_months(month, 1).toordinal() - 1
     period = Period(month.replace(day=1), date.fromordinal(last), as_of, None, client)
     uncovered = tuple(

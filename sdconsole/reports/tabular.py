@@ -292,7 +292,7 @@ def renderables(report: Tabular, width: int | None = None, *, chart: bool = Fals
         grid.add_column()
         grid.add_column(justify="right")
         for label, value, text in report.chart:
-            grid.add_row(label, Text(bar(value, 30), style="cyan"), text)
+            grid.add_row(Text(label), Text(bar(value, 30), style="cyan"), Text(text))
         parts.append(Group(Text(report.chart_title, style="bold"), grid))
     for listing in report.listings:
         if listing.rows:

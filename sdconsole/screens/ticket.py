@@ -424,19 +424,23 @@ class TicketScreen(Screen[None]):
     def _actor(self) -> Actor:
         return self.app.actor  # type: ignore[attr-defined, no-any-return]
 
-    def _act(self, change: Callable[[int | None], object], done: str) -> None:
-        """Run one change with the version shown; say what happened, reload either way."""
+    def _act(self, change: Callable[[int | None], object], done: str) -> bool:
+        """Run one change with the version shown; say what happened, reload either way.
+
+        Returns:
+            Whether the change was made."""
         version = self.view.version if self.view is not None else None
         try:
             change(version)
         except Conflict as error:
             self._offer_reload(str(error))
-            return
+            return False
         except SdError as error:
             self.notify(str(error), severity="error")
-            return
+            return False
         self.notify(done)
         self._load()
+        return True
 
     def _offer_reload(self, error: str) -> None:
         def answered(reload: bool | None) -> None:
@@ -671,17 +675,22 @@ class TicketScreen(Screen[None]):
         return self.app.work_timers  # type: ignore[attr-defined, no-any-return]
 
     def action_timer(self) -> None:
-        """Start the timer; stopped, its minutes (rounded up) fill the log-time form."""
+        """Start the timer; stopped, its minutes (rounded up) fill the log-time form. The
+        timer ends only once that time is logged: a cancelled form keeps it running."""
         now = self.app.clock.now()  # type: ignore[attr-defined]
-        started = self._work_timers.pop(self.ticket_id, None)
+        started = self._work_timers.get(self.ticket_id)
         if started is None:
             self._work_timers[self.ticket_id] = now
             self.notify(_("Timer started; T stops it and logs the time."))
             self._show_timer()
             return
         minutes = max(1, -(-int((now - started).total_seconds()) // 60))
-        self._show_timer()
-        self.action_log_time(minutes)
+
+        def logged() -> None:
+            self._work_timers.pop(self.ticket_id, None)
+            self._show_timer()
+
+        self.action_log_time(minutes, then=logged)
 
     def _show_timer(self) -> None:
         if self.view is not None:
@@ -701,23 +710,27 @@ class TicketScreen(Screen[None]):
             style="bold green",
         )
 
-    def action_log_time(self, minutes: int | None = None) -> None:
+    def action_log_time(
+        self, minutes: int | None = None, then: Callable[[], None] | None = None
+    ) -> None:
         def log(values: dict[str, str]) -> None:
             try:
-                minutes = int(values["minutes"])
+                entered = int(values["minutes"])
             except ValueError:
                 self.notify(_("Minutes are a whole number."), severity="error")
                 return
-            self._act(
+            done = self._act(
                 lambda _v: self._service.log_time(
                     self.ticket_id,
-                    minutes,
+                    entered,
                     actor=self._actor,
                     billable=values["billable"] != "no",
                     note=values["note"],
                 ),
-                _("{n} min logged.").format(n=minutes),
+                _("{n} min logged.").format(n=entered),
             )
+            if done and then is not None:
+                then()
 
         self._ask(
             _("Log time"),

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from sdconsole.config import BillingSettings
@@ -34,7 +34,7 @@ from sdconsole.domain.billing import (
     days_in_force,
     money,
 )
-from sdconsole.domain.model import ContractKind, EventKind, Status
+from sdconsole.domain.model import OPEN_STATUSES, ChannelKind, ContractKind, EventKind, Status
 from sdconsole.storage.tables import Category, Client, Contract, Engineer, Event, Ticket, TimeEntry
 
 
@@ -113,6 +113,57 @@ def judge_coverage(
     return judged
 
 
+REJUDGE_DAYS = 400
+"""A contract edit judges again the requests received this long ago or less (and open ones):
+the months a bill is still made for."""
+
+
+def rejudge_contract(
+    session: Session, contract: Contract, now: datetime, actor_id: int | None = None
+) -> int:
+    """Judge again the coverage of the contract's requests after an edit; returns how many
+    changed. Read as plain rows and written with one update per outcome: a chain's contract
+    has tens of thousands of requests."""
+    terms = terms_of(contract)
+    rows = session.execute(
+        select(Ticket.id, Ticket.coverage, Ticket.received_at, Category.code)
+        .outerjoin(Category, Category.id == Ticket.category_id)
+        .where(
+            Ticket.contract_id == contract.id,
+            Ticket.channel != ChannelKind.INTERNAL.value,
+            or_(
+                Ticket.received_at >= now - timedelta(days=REJUDGE_DAYS),
+                Ticket.status.in_([s.value for s in OPEN_STATUSES]),
+            ),
+        )
+    ).all()
+    changed: dict[Coverage, list[tuple[int, str | None]]] = defaultdict(list)
+    for ticket_id, stored, received, code in rows:
+        judged = coverage(terms, code, (received or now).astimezone(UTC).date())
+        if stored != judged.value:
+            changed[judged].append((ticket_id, stored))
+    for judged, tickets in changed.items():
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id.in_([t for t, _before in tickets]))
+            .values(coverage=judged.value)
+            .execution_options(synchronize_session=False)
+        )
+        session.add_all(
+            Event(
+                ticket_id=ticket_id,
+                at=now,
+                actor_id=actor_id,
+                kind=EventKind.FIELD.value,
+                before=before,
+                after=judged.value,
+                details={"field": "coverage", "by": "contract"},
+            )
+            for ticket_id, before in tickets
+        )
+    return sum(len(t) for t in changed.values())
+
+
 # -- a month's bill ----------------------------------------------------------------------------
 
 
@@ -159,6 +210,8 @@ def _months_used(session: Session, contract: Contract, month: date) -> list[int]
             TimeEntry.spent_at < end,
             TimeEntry.billable.is_(True),
             Ticket.contract_id == contract.id,
+            Ticket.status != Status.CANCELLED.value,
+            Ticket.channel != ChannelKind.INTERNAL.value,
             or_(Ticket.coverage.is_(None), Ticket.coverage == Coverage.COVERED.value),
         )
     )
@@ -213,6 +266,8 @@ def month_bills(
             Ticket.contract_id,
             Ticket.coverage,
             Ticket.received_at,
+            Ticket.channel,
+            Ticket.merged_into_id,
             Category.code,
         )
         .outerjoin(Category, Category.id == Ticket.category_id)
@@ -236,6 +291,7 @@ def month_bills(
         )
     work: dict[tuple[int | None, int | None], list[Work]] = defaultdict(list)
     minutes_of: dict[tuple[int | None, int | None], int] = defaultdict(int)
+    tickets_of: dict[tuple[int | None, int | None], int] = defaultdict(int)
     uncovered: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for row in tickets:
         logged = entries.get(row.id, [])
@@ -245,20 +301,27 @@ def month_bills(
             else (Coverage.COVERED if row.contract_id else Coverage.NO_CONTRACT)
         )
         cost = sum((Decimal(m) * (costs.get(e) or ZERO) / 60 for m, _, e in logged), ZERO)
-        received = row.received_at is not None and start <= row.received_at < end
+        # The desk's own tickets (problems, notices) cost what their time costs, and are
+        # never billed; a merged duplicate is its target's request, not one of its own.
+        internal = row.channel == ChannelKind.INTERNAL.value
+        request = not internal and row.merged_into_id is None
+        received = request and row.received_at is not None and start <= row.received_at < end
         key = (row.client_id, row.contract_id if row.contract_id in contracts else None)
         work[key].append(
             Work(
                 ticket_id=row.id,
                 category=row.code,
-                coverage=judged if key[1] is not None else Coverage.NO_CONTRACT,
+                coverage=(judged if key[1] is not None else Coverage.NO_CONTRACT)
+                if not internal
+                else Coverage.COVERED,
                 received_in_month=received,
-                minutes=tuple(m for m, billable, _ in logged if billable),
+                minutes=() if internal else tuple(m for m, billable, _ in logged if billable),
                 cost=money(cost),
             )
         )
+        tickets_of[key] += request
         minutes_of[key] += sum(m for m, _, _ in logged)
-        if judged is not Coverage.COVERED:
+        if judged is not Coverage.COVERED and request:
             uncovered[key].append(row.id)
     for contract in contracts.values():
         if days_in_force(terms_of(contract), first) > 0:
@@ -288,6 +351,9 @@ def month_bills(
             items,
             rates,
             earlier_used=history.get(contract_id or 0, ()),
+            share=contract is not None
+            and client_ids is not None
+            and contract.client_id not in client_ids,
         )
         result.append(
             ContractBill(
@@ -298,7 +364,7 @@ def month_bills(
                 kind=contract.kind if contract else None,
                 currency=contract.currency if contract else settings.currency,
                 bill=bill,
-                tickets=len(items),
+                tickets=tickets_of[(client_id, contract_id)],
                 minutes=minutes_of[(client_id, contract_id)],
                 uncovered=tuple(sorted(uncovered[(client_id, contract_id)])),
             )

@@ -39,6 +39,7 @@ from sdconsole.domain.model import (
     Status,
 )
 from sdconsole.i18n import N_, _, translate_to
+from sdconsole.services.billing import rejudge_contract
 from sdconsole.storage import Store
 from sdconsole.storage.reports import client_subtree
 from sdconsole.storage.tables import (
@@ -173,7 +174,8 @@ def _notify(
         received_at=now,
         created_at=now,
         updated_at=now,
-        due_at=datetime.combine(contract.valid_to, now.timetz()),
+        # Ahead: due by the end; expired: a day to call the client.
+        due_at=max(datetime.combine(contract.valid_to, now.timetz()), now + timedelta(days=1)),
         tags=["contract-" + kind],
     )
     session.add(ticket)
@@ -427,6 +429,8 @@ class ContractService:
             for name, value in changes.items():
                 setattr(contract, name, value)
             session.flush()
+            if contract_id is not None:
+                rejudge_contract(session, contract, self.clock.now(), actor.engineer_id)
             assert contract.id is not None
             log.info("contract %s saved by %s", contract.number, actor.login)
             return contract.id

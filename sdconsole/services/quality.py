@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from sdconsole.config import QualitySettings, Settings
@@ -44,10 +44,12 @@ from sdconsole.domain.quality import (
     recurring,
     slow_tickets,
 )
-from sdconsole.i18n import N_, _
+from sdconsole.i18n import N_, _, current_language
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Category, Client, Device, Event, Message, Ticket, TicketLink
 
+ADVISORY_LOCK = 0x5D_0A_11_7E
+"""PostgreSQL advisory lock key of a quality pass (SQLite serialises writers by itself)."""
 SLOW_TAG = "slow"
 PROBLEM_TAG = "problem"
 PROBLEM_KEY = "problem:"
@@ -82,6 +84,9 @@ def run_quality(store: Store, clock: Clock, settings: QualitySettings) -> Qualit
     now = clock.now()
     summary = QualitySummary()
     with store.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # One pass at a time (the worker and `quality scan`): two would both open a problem.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         summary.slow = _flag_slow(session, now, settings)
         _gather(session, now, settings, summary)
     return summary
@@ -225,7 +230,9 @@ def _parse(key: str) -> tuple[str, Place, int]:
 def _place_name(session: Session, group: Recurrence) -> str:
     if group.place is Place.DEVICE:
         device = session.get(Device, group.place_id)
-        name = (device.model or "") + (f" № {device.serial}" if device and device.serial else "")
+        if device is None:
+            return f"#{group.place_id}"
+        name = (device.model or "") + (f" № {device.serial}" if device.serial else "")
         return name.strip() or f"#{group.place_id}"
     client = session.get(Client, group.place_id)
     return client.name if client else f"#{group.place_id}"
@@ -242,7 +249,12 @@ def _open_problem(
     first = next(t for t in incidents if t is not None)
     category = session.get(Category, first.category_id) if first.category_id else None
     where = _(PLACE_WORDS[group.place]).format(name=_place_name(session, group))
-    name = (category.name_ru if category else "") or group.category
+    if category is None:
+        name = group.category
+    else:
+        name = (category.name_ru if current_language() == "ru" else category.name_en) or (
+            group.category
+        )
     subject = _("Recurring incident: {category} at {place}, {count} in {days} days").format(
         category=name, place=where, count=len(ids), days=settings.recurring_days
     )

@@ -44,9 +44,12 @@ def store_rating(
     rating = session.execute(
         select(Rating).where(Rating.ticket_id == ticket.id)
     ).scalar_one_or_none()
+    changed = rating is None or rating.score != score
     if rating is None:
         rating = Rating(ticket_id=ticket.id, score=score, created_at=now)
         session.add(rating)
+    elif changed:
+        rating.created_at = now  # a new score: counted when it was given
     rating.score = score
     rating.channel = channel.value
     if comment is not None:
@@ -54,7 +57,14 @@ def store_rating(
     if score <= LOW_SCORE:
         if LOW_RATING_TAG not in ticket.tags:
             ticket.tags = [*ticket.tags, LOW_RATING_TAG]
-        rating.follow_up = rating.follow_up or "open"
+        if changed or rating.follow_up is None:
+            # A new low score needs a follow-up of its own, even after an earlier one was done.
+            rating.follow_up = "open"
+            rating.follow_up_note = rating.follow_up_at = rating.follow_up_by_id = None
+    else:
+        ticket.tags = [t for t in ticket.tags if t != LOW_RATING_TAG]
+        if rating.follow_up == "open":
+            rating.follow_up = None  # rated well after all: nothing to follow up
     session.add(
         Event(
             ticket_id=ticket.id,

@@ -21,7 +21,6 @@ them.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -239,71 +237,37 @@ def sla_figures(
 def _sqlite_tally(
     session: Session, key: Any, conditions: list[Any], now: datetime
 ) -> tuple[dict[Any, Counter[int]], dict[Any, list[int]], dict[Any, list[int]]]:
-    """Each group's state-code counts and its sorted minutes, from two scans that overlap.
-
-    A second connection counts the state codes with a ``GROUP BY`` (SQLite works on it with the
-    GIL released), while this one fetches the minutes of the answered and resolved tickets and
-    sorts them for the medians. A store that a second connection cannot see (in memory) runs
-    both on this one. Each scan is a consistent snapshot; a ticket committed between the two
-    starts may be in one and not the other, as in any report read while intake runs.
-    """
-    group = key if key is not None else literal_column("NULL")
-    counting = (
-        select(group, _state_code(now), func.count())
-        .where(*conditions)
-        .group_by(literal_column("1"), literal_column("2"))
-    )
-    minutes = select(group, _t.response_minutes, _t.resolution_minutes).where(
-        *conditions, or_(_t.response_minutes.is_not(None), _t.resolution_minutes.is_not(None))
-    )
-    engine = session.get_bind()
-    counted: list[Any] = []
-    failed: list[BaseException] = []
-
-    def count(connection: Any) -> None:
-        try:
-            counted.extend(connection.execute(counting).all())
-        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
-            failed.append(error)
-
-    separate = isinstance(engine, Engine) and engine.url.database not in (None, "", ":memory:")
-    worker = None
-    if separate:
-
-        def count_apart() -> None:
-            with engine.connect() as connection:
-                count(connection)
-
-        worker = threading.Thread(target=count_apart, name="sla-report-counts", daemon=True)
-        worker.start()
-    else:
-        count(session.connection())
-    result: Any = session.connection().execute(minutes)
+    """One scan: each ticket's group, state code and minutes; tallied here, not by a sort."""
+    columns = [
+        key if key is not None else literal_column("NULL"),
+        _state_code(now),
+        _t.response_minutes,
+        _t.resolution_minutes,
+    ]
+    result: Any = session.connection().execute(select(*columns).where(*conditions))
     # The DB-API rows as they are: SQLAlchemy's Row objects would cost more than the tally.
     rows = result.cursor.fetchall() if result.cursor is not None else result.all()
     result.close()
+    codes: dict[Any, Counter[int]] = {}
     response: dict[Any, list[int]] = {}
     resolution: dict[Any, list[int]] = {}
-    for row_group, to_response, to_resolution in rows:
+    for group, code, to_response, to_resolution in rows:
+        tally = codes.get(group)
+        if tally is None:
+            tally = codes[group] = Counter()
+        tally[code] += 1
         if to_response is not None:
-            values = response.get(row_group)
+            values = response.get(group)
             if values is None:
-                values = response[row_group] = []
+                values = response[group] = []
             values.append(to_response)
         if to_resolution is not None:
-            values = resolution.get(row_group)
+            values = resolution.get(group)
             if values is None:
-                values = resolution[row_group] = []
+                values = resolution[group] = []
             values.append(to_resolution)
     for values in chain(response.values(), resolution.values()):
         values.sort()
-    if worker is not None:
-        worker.join()
-    if failed:
-        raise failed[0]
-    codes: dict[Any, Counter[int]] = {}
-    for row_group, code, tickets in counted:
-        codes.setdefault(row_group, Counter())[code] += tickets
     return codes, response, resolution
 
 

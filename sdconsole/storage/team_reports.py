@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from sdconsole.domain.model import OPEN_STATUSES, EventKind, Status
+from sdconsole.domain.model import OPEN_STATUSES, ChannelKind, EventKind, Status
 from sdconsole.domain.reporting import ReportGroup, ReportScope
 from sdconsole.storage.reports import GROUP_COLUMNS, group_labels
 from sdconsole.storage.tables import Client, Engineer, Event, Rating, Ticket, TimeEntry
@@ -254,7 +254,10 @@ def volume_figures(
         key = None
     columns: Sequence[Any] = [key] if key is not None else []
     query = select(*columns, _t.status, func.count()).where(
-        _t.received_at >= scope.start, _t.received_at < scope.end, *_scoped(scope)
+        _t.received_at >= scope.start,
+        _t.received_at < scope.end,
+        _t.channel != ChannelKind.INTERNAL.value,
+        *_scoped(scope),
     )
     query = query.group_by(*columns, _t.status)
     figures: dict[Any, VolumeFigures] = defaultdict(VolumeFigures)

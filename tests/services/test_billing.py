@@ -146,3 +146,70 @@ def test_a_month_bills_package_hours_carried_overage_and_one_off_works(
         october_bills = month_bills(session, date(2026, 10, 1), SETTINGS)
     (only,) = [b for b in october_bills if b.contract]
     assert (only.bill.used_minutes, only.bill.overage_minutes) == (30, 0)
+
+
+def test_the_desks_own_tickets_cost_but_are_never_billed_and_a_shop_sees_its_share(
+    store: Store, clock: FixedClock
+) -> None:
+    _world(store, clock)
+    engineer = add_engineer(store, "ivanov")
+    with store.transaction() as session:
+        contract = session.execute(select(Contract)).scalar_one()
+        contract.kind = "per_request"
+        contract.request_price = Decimal(500)
+        row = session.get(Engineer, engineer.engineer_id)
+        assert row is not None
+        row.cost_per_hour = Decimal(600)
+    intake = IntakeService(store, clock, routing=MANUAL)
+    tickets = TicketService(store, clock)
+    request = intake.ingest(email("<r@shop>", NOW)).ticket_id
+    assert request
+    with store.transaction() as session:
+        base = session.get(Ticket, request)
+        assert base is not None
+        problem = Ticket(
+            subject="Повторяющийся инцидент",
+            client_id=base.client_id,
+            contract_id=base.contract_id,
+            channel="internal",
+            received_at=NOW,
+            created_at=NOW,
+            updated_at=NOW,
+            due_at=NOW,
+        )
+        session.add(problem)
+        session.flush()
+        problem_id = problem.id
+    assert problem_id
+    tickets.log_time(problem_id, 60, actor=engineer)
+    with store.reader() as session:
+        (bill,) = [b for b in month_bills(session, date(2026, 11, 1), SETTINGS) if b.contract]
+        # One request at 500; the problem's hour is cost, not a request.
+        assert (bill.tickets, bill.bill.requests, bill.bill.requests_amount) == (
+            1,
+            1,
+            Decimal("500.00"),
+        )
+        assert bill.bill.cost == Decimal("600.00")
+        site = session.execute(select(Client).where(Client.external_id == "S-7")).scalar_one()
+        assert site.id is not None
+        (share,) = month_bills(session, date(2026, 11, 1), SETTINGS, client_ids=[site.id])
+    assert share.bill.fee == 0 and share.bill.requests == 1
+
+
+def test_a_contract_edit_judges_its_requests_again(store: Store, clock: FixedClock) -> None:
+    from sdconsole.domain.model import Role
+    from sdconsole.services.contracts import ContractService
+
+    ids = _world(store, clock)
+    lead = add_engineer(store, "lead", Role.LEAD)
+    intake = IntakeService(store, clock, routing=MANUAL)
+    covered = intake.ingest(email("<k@shop>", NOW)).ticket_id
+    assert covered and _ticket(store, covered).coverage == "covered"
+    service = ContractService(store, clock)
+    values = service.values_of(ids["contract"])
+    assert values is not None
+    service.save({**values, "categories": "ofd"}, actor=lead, contract_id=ids["contract"])
+    assert _ticket(store, covered).coverage == "not_included"
+    service.save({**values, "categories": ""}, actor=lead, contract_id=ids["contract"])
+    assert _ticket(store, covered).coverage == "covered"

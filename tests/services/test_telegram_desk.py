@@ -28,7 +28,7 @@ from sdconsole.storage import Store
 from sdconsole.storage.tables import Contact, Message, Rating, TelegramChat, Ticket
 from sdconsole.storage.team_reports import ratings
 from tests.conftest import add_engineer
-from tests.services.helpers import MANUAL, World, make_world
+from tests.services.helpers import MANUAL, World, email, make_world
 
 SECRET = rating_secret("123:test-token")
 OLGA = "5001"
@@ -292,3 +292,40 @@ def test_a_backlog_read_after_an_outage_is_not_a_flood(
     with store.reader() as session:
         dead = session.execute(select(DeadLetter)).scalars().all()
     assert len(dead) == 3 and all(d.error.startswith("flood limit") for d in dead)
+
+
+def test_a_new_score_is_counted_when_given_and_reopens_or_closes_the_follow_up(
+    store: Store, clock: FixedClock
+) -> None:
+    from sdconsole.domain.model import ChannelKind
+    from sdconsole.services.ratings import store_rating
+
+    make_world(store, clock.now())
+    ticket_id = IntakeService(store, clock).ingest(email("<rr@shop>", clock.now())).ticket_id
+    assert ticket_id is not None
+
+    def rate(score: int) -> Rating:
+        with store.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None
+            rating = store_rating(
+                session, ticket, score, channel=ChannelKind.PHONE, now=clock.now()
+            )
+            session.flush()
+            session.expunge(rating)
+            return rating
+
+    first = rate(2)
+    assert first.follow_up == "open"
+    with store.transaction() as session:
+        row = session.execute(select(Rating)).scalar_one()
+        row.follow_up, row.follow_up_note = "done", "Позвонили"
+    clock.advance(timedelta(days=3))
+    assert rate(2).follow_up == "done"  # the same score again: nothing new to follow up
+    again = rate(1)
+    assert (again.follow_up, again.follow_up_note, again.created_at) == ("open", None, clock.now())
+    better = rate(5)
+    assert better.follow_up is None
+    with store.reader() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None and LOW_RATING_TAG not in ticket.tags

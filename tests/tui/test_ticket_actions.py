@@ -212,6 +212,13 @@ async def test_the_timer_outlives_the_screen_and_fills_the_log_time_form(
         form = app.screen
         assert isinstance(form, FormDialog)
         assert form.query_one("#field-minutes", Input).value == "14"  # 13 min 10 s, rounded up
+        await pilot.press("escape")  # cancelled: the measured time is not lost
+        await settle(pilot)
+        assert 2 in app.work_timers
+        await pilot.press("T")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormDialog)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert 2 not in app.work_timers
