@@ -224,8 +224,11 @@ class QualitySettings(BaseModel):
     """A category needs this many resolved requests before any of them is called slow."""
     recurring_count: int = Field(default=3, ge=2)
     recurring_days: int = Field(default=30, ge=1, le=365)
-    """This many requests of one category on one register, shop or client within this many
-    days open a problem ticket."""
+    """This many requests of one category on one register or one shop within this many days
+    open a problem ticket."""
+    recurring_client_count: int = Field(default=0, ge=0)
+    """The same for a whole client (a chain's or an entity's shops together); 0 (the default):
+    never, since a chain of a hundred shops sees every kind of request every week."""
     problem_line: int = Field(default=3, ge=1, le=4)
     problem_team: str | None = None
     """The team of problem tickets; unset: the category's team."""

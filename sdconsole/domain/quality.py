@@ -5,14 +5,15 @@ incidents that deserve a problem ticket.
   percentile of its category's over the same window, where the category has at least
   `min_samples` resolved requests (fewer say nothing about what is usual).
 * **recurring** (`recurring`): `count` or more requests of one category on one device, shop or
-  client within the window. The most specific place wins: requests already gathered on a device
-  do not count again for its shop or client, so one register's trouble makes one problem.
+  client within the window (each place may have its own threshold). The most specific place
+  wins: requests already gathered on a device do not count again for its shop or client, so one
+  register's trouble makes one problem.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,24 +104,33 @@ class Recurrence:
 
 
 def recurring(
-    incidents: Sequence[Incident], *, count: int = 3, taken: Iterable[int] = ()
+    incidents: Sequence[Incident],
+    *,
+    count: int = 3,
+    counts: Mapping[Place, int] | None = None,
+    taken: Iterable[int] = (),
 ) -> list[Recurrence]:
     """Groups of `count` or more incidents, the most specific place first.
 
     Args:
+        counts: a threshold per place instead of `count` (0: that place is not looked at);
+            a chain of a hundred shops sees the same request every week, a register should not.
         taken: incidents already linked to an open problem of their category: they join no
             new group (an open problem gathers them already).
     """
     used = set(taken)
     found = []
     for place in Place:
+        needed = counts.get(place, count) if counts is not None else count
+        if needed <= 0:
+            continue
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for incident in incidents:
             where = incident.at(place)
             if where is not None and incident.ticket_id not in used:
                 groups[(incident.category, where)].append(incident.ticket_id)
         for (category, where), ids in sorted(groups.items()):
-            if len(ids) >= count:
+            if len(ids) >= needed:
                 found.append(Recurrence(category, place, where, tuple(sorted(ids))))
                 used.update(ids)
     return found

@@ -178,14 +178,19 @@ def _gather(
             _link(session, ticket_id, problem, now)
             taken.add(ticket_id)
             summary.linked += 1
-    for group in recurring(incidents, count=settings.recurring_count, taken=taken):
+    counts = {
+        Place.DEVICE: settings.recurring_count,
+        Place.SITE: settings.recurring_count,
+        Place.CLIENT: settings.recurring_client_count,
+    }
+    for group in recurring(incidents, counts=counts, taken=taken):
         earlier = problems.get(group.key)
         ids = group.ticket_ids
         if earlier is not None:
             done_at = earlier.resolved_at or earlier.closed_at or earlier.updated_at
             old = links.get(earlier.id or 0, set())
             ids = tuple(t for t in ids if t not in old and done_at and received[t] > done_at)
-            if len(ids) < settings.recurring_count:
+            if len(ids) < counts[group.place]:
                 continue
         problem = _open_problem(session, group, ids, now, settings)
         for ticket_id in ids:

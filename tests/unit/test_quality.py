@@ -38,3 +38,13 @@ def test_recurrence_takes_the_most_specific_place() -> None:
     ]
     assert groups[0].key == "problem:kkt.fn:device:7"
     assert recurring(incidents, count=3, taken=[1, 2, 3, 4, 5, 6, 7, 8]) == []
+
+
+def test_a_place_has_its_own_threshold_and_zero_turns_it_off() -> None:
+    incidents = [Incident(n, "pos.app", None, 10 + n, 100) for n in range(4)]
+    counts = {Place.DEVICE: 3, Place.SITE: 3, Place.CLIENT: 0}
+    assert recurring(incidents, counts=counts) == []
+    counts[Place.CLIENT] = 4
+    assert [g.place for g in recurring(incidents, counts=counts)] == [Place.CLIENT]
+    counts[Place.CLIENT] = 5
+    assert recurring(incidents, counts=counts) == []
