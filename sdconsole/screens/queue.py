@@ -8,6 +8,7 @@ else arrive by themselves (`StoreChanged`, from the app's watcher) and keep the 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import datetime
 
@@ -71,6 +72,8 @@ class QueueScreen(Screen[None]):
         self._total = 0
         self._exhausted = False
         self._loading_more = False
+        self._reads_idle = threading.Event()
+        self._reads_idle.set()
         self._views_started = False
 
     def compose(self) -> ComposeResult:
@@ -106,6 +109,9 @@ class QueueScreen(Screen[None]):
 
     # -- loading -----------------------------------------------------------------------------
 
+    READ_YIELD = 2.0
+    """Seconds a view count waits for the engineer's page read to finish before it goes on."""
+
     FIRST_ROWS = 60
     """The first read of a queue: a screenful and some, shown at once; the rest of the page
     follows as the engineer scrolls."""
@@ -122,11 +128,15 @@ class QueueScreen(Screen[None]):
     def _load(self, queue: QueueFilter, after: tuple[datetime, int] | None, limit: int) -> None:
         store = self.app.store  # type: ignore[attr-defined]
         now = self.app.clock.now()  # type: ignore[attr-defined]
+        self._reads_idle.clear()
         try:
-            with store.reader() as session:
-                rows = repositories.queue_page(
-                    session=session, queue=queue, limit=limit, after=after, now=now
-                )
+            try:
+                with store.reader() as session:
+                    rows = repositories.queue_page(
+                        session=session, queue=queue, limit=limit, after=after, now=now
+                    )
+            finally:
+                self._reads_idle.set()
             # The rows first: the count (a scan of the queue's index) must not delay them.
             self.post_message(QueueLoaded(queue, rows, append=after is not None, limit=limit))
             if after is None:
@@ -141,9 +151,15 @@ class QueueScreen(Screen[None]):
         store = self.app.store  # type: ignore[attr-defined]
         now = self.app.clock.now()  # type: ignore[attr-defined]
         counts: dict[str, int] = {}
+        worker = get_current_worker()
         try:
-            with store.reader() as session:
-                for view in views:
+            for view in views:
+                # One view at a time, and never while the engineer's own rows are being read:
+                # on two cores the counts would slow the rows down.
+                self._reads_idle.wait(timeout=self.READ_YIELD)
+                if worker.is_cancelled:
+                    return
+                with store.reader() as session:
                     counts[view.key] = repositories.count_queue(
                         session=session, queue=view.queue, now=now
                     )

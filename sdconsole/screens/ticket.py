@@ -28,6 +28,7 @@ from sdconsole.bindings import translate_bindings
 from sdconsole.domain.errors import Conflict, SdError
 from sdconsole.domain.model import (
     Actor,
+    ChannelKind,
     LinkKind,
     MessageKind,
     Priority,
@@ -404,7 +405,8 @@ class TicketScreen(Screen[None]):
             ),
         )
         lines: list[RenderableType] = [title, grid]
-        if sla is not None:
+        if sla is not None and view.channel is not ChannelKind.INTERNAL:
+            # The desk's own tickets (problems, notices) run no client SLA.
             lines.append(pair(_("SLA"), sla_summary(sla)))
         timer = self._timer_text()
         if timer is not None:
@@ -703,8 +705,7 @@ class TicketScreen(Screen[None]):
         seconds = max(0, int((self.app.clock.now() - started).total_seconds()))  # type: ignore[attr-defined]
         hours, rest = divmod(seconds, 3600)
         return Text(
-            "⏱ "
-            + _("timer {time} (T stops and logs it)").format(
+            _("timer {time} (T stops and logs it)").format(
                 time=f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
             ),
             style="bold green",
