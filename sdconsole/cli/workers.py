@@ -22,8 +22,9 @@ def run(
     only: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated workers to run (default: all). Workers: sla, outbox (with"
-            " [mail.smtp] or [telegram]), imap (every mailbox) or imap:NAME, telegram."
+            help="Comma-separated workers to run (default: all). Workers: sla, monitoring,"
+            " quality, contracts, outbox (with [mail.smtp] or [telegram]), imap (every mailbox)"
+            " or imap:NAME, telegram."
         ),
     ] = None,
     once: Annotated[
@@ -31,7 +32,7 @@ def run(
     ] = False,
 ) -> None:
     """Run every worker until stopped (Ctrl+C or SIGTERM); a failing one restarts with backoff."""
-    from sdconsole.services.runner import JOBS, Supervisor, build_workers, run_jobs
+    from sdconsole.services.runner import JOBS, Supervisor, build_workers, run_jobs, settings_jobs
 
     names = [n.strip() for n in only.split(",") if n.strip()] if only else None
     cli = state(ctx)
@@ -42,14 +43,15 @@ def run(
         from sdconsole.domain.errors import InvalidInput
         from sdconsole.i18n import N_
 
-        unknown = [n for n in names or () if n not in JOBS]
+        known = {**JOBS, **settings_jobs(settings)}
+        unknown = [n for n in names or () if n not in known]
         if unknown:
             raise InvalidInput(
                 N_("Unknown job {names}; jobs are: {known}"),
                 names=", ".join(unknown),
-                known=", ".join(JOBS),
+                known=", ".join(known),
             )
-        jobs = [JOBS[n] for n in (names or JOBS)]
+        jobs = [known[n] for n in (names or known)]
         print_json(run_jobs(jobs, store, clock, stop=threading.Event(), once=True))
         return
     workers = build_workers(store, clock, settings, names)

@@ -71,6 +71,20 @@ JOBS: dict[str, PeriodicJob] = {
 """The periodic jobs every store has, by name (channel workers are added from the config)."""
 
 
+def settings_jobs(settings: Settings) -> dict[str, PeriodicJob]:
+    """The periodic jobs that read the settings, by name: the registry scan (monitoring),
+    quality control and contract expiry notices."""
+    from sdconsole.services.contracts import notify_expiring
+    from sdconsole.services.monitoring import scan_registry
+    from sdconsole.services.quality import scan_quality
+
+    return {
+        "monitoring": PeriodicJob("monitoring", 300.0, lambda s, c: scan_registry(s, c, settings)),
+        "quality": PeriodicJob("quality", 3600.0, lambda s, c: scan_quality(s, c, settings)),
+        "contracts": PeriodicJob("contracts", 3600.0, lambda s, c: notify_expiring(s, c, settings)),
+    }
+
+
 def run_jobs(
     jobs: Sequence[PeriodicJob],
     store: Store,
@@ -222,7 +236,7 @@ OUTBOX_INTERVAL = 5.0
 
 def worker_kinds(settings: Settings) -> list[str]:
     """The worker names `sdconsole workers run` knows with these settings."""
-    names = [*JOBS, "monitoring", "quality", "contracts"]
+    names = [*JOBS, *settings_jobs(settings)]
     if settings.mail.smtp is not None or settings.telegram is not None:
         names.append("outbox")
     names.extend(f"imap:{box.name}" for box in settings.mail.mailboxes)
@@ -271,12 +285,8 @@ def build_workers(
             workers.append(_health_endpoint_worker(store, clock, settings))
         elif name == "checks-spool":
             workers.append(_spool_worker(store, clock, settings))
-        elif name == "monitoring":
-            workers.append(_scan_worker(store, clock, settings))
-        elif name == "quality":
-            workers.append(_quality_worker(store, clock, settings))
-        elif name == "contracts":
-            workers.append(_contracts_worker(store, clock, settings))
+        elif name in ("monitoring", "quality", "contracts"):
+            workers.append(periodic(settings_jobs(settings)[name], store, clock))
         else:
             mail = MailIntake.from_settings(store, clock, settings)
             box = mail.mailbox(name.partition(":")[2])
@@ -358,27 +368,6 @@ def _spool_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
     folder = settings.monitoring.spool_dir
     assert folder is not None
     job = PeriodicJob("checks-spool", 10.0, lambda s, c: take_spool(s, c, folder, settings))
-    return periodic(job, store, clock)
-
-
-def _scan_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
-    from sdconsole.services.monitoring import scan_registry
-
-    job = PeriodicJob("monitoring", 300.0, lambda s, c: scan_registry(s, c, settings))
-    return periodic(job, store, clock)
-
-
-def _quality_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
-    from sdconsole.services.quality import scan_quality
-
-    job = PeriodicJob("quality", 3600.0, lambda s, c: scan_quality(s, c, settings))
-    return periodic(job, store, clock)
-
-
-def _contracts_worker(store: Store, clock: Clock, settings: Settings) -> LoopWorker:
-    from sdconsole.services.contracts import notify_expiring
-
-    job = PeriodicJob("contracts", 3600.0, lambda s, c: notify_expiring(s, c, settings))
     return periodic(job, store, clock)
 
 

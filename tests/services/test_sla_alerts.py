@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -84,6 +85,9 @@ def test_workers_run_once(store: Store, clock: FixedClock) -> None:
     result = runner.invoke(app, ["--db", store.url, "workers", "run", "--only", "sla", "--once"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().startswith("{")
+    every = runner.invoke(app, ["--db", store.url, "workers", "run", "--once"])
+    assert every.exit_code == 0, every.output
+    assert set(json.loads(every.stdout)) == {"sla", "monitoring", "quality", "contracts"}
     bad = runner.invoke(app, ["--db", store.url, "workers", "run", "--only", "mail", "--once"])
     assert bad.exit_code == 2
     assert "Unknown job mail" in bad.stderr
