@@ -163,4 +163,9 @@ async def test_changes_by_others_appear_without_a_key(app: SdConsoleApp, clock: 
             if "Новая заявка" in _rows(app):
                 break
         assert "Новая заявка" in _rows(app)
+        # The views' counts follow the rows (they yield to the engineer's reads).
+        for _attempt in range(40):
+            if app.screen.query_one(ViewList).counts.get("all") == 7:
+                break
+            await pilot.pause(0.1)
         assert app.screen.query_one(ViewList).counts["all"] == 7
