@@ -222,6 +222,7 @@ def sla(
     from sdconsole.reports import sla as report_sla
     from sdconsole.storage import reports as queries
 
+    check_output(output)
     if chart and fmt != ReportFormat.TABLE:
         raise InvalidInput(N_("--chart goes with --format table only."))
     if fmt == ReportFormat.XLSX and output is None and sys.stdout.isatty():
@@ -293,6 +294,7 @@ def breaches(
     from sdconsole.reports.sla import write_csv
     from sdconsole.services.breaches import list_breaches
 
+    check_output(output)
     cli = state(ctx)
     store = cli.store()
     chosen = _select(store, cli.clock().now(), start, end, client, contract)
@@ -337,9 +339,23 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format", help="table, csv
 ChartOption = Annotated[bool, typer.Option("--chart", help="After the table, a bar chart.")]
 
 
+def check_output(output: Path | None) -> None:
+    """Refuse, before any work, an output path that cannot be written: a folder, or a file in
+    a folder that does not exist."""
+    from sdconsole.domain.errors import InvalidInput
+
+    if output is None:
+        return
+    if output.is_dir():
+        raise InvalidInput(N_("{path} is a folder; give a file name."), path=str(output))
+    if not output.parent.is_dir():
+        raise InvalidInput(N_("No folder {path} to write into."), path=str(output.parent))
+
+
 def _check_format(fmt: ReportFormat, output: Path | None, chart: bool) -> None:
     from sdconsole.domain.errors import InvalidInput
 
+    check_output(output)
     if chart and fmt != ReportFormat.TABLE:
         raise InvalidInput(N_("--chart goes with --format table only."))
     if fmt == ReportFormat.XLSX and output is None and sys.stdout.isatty():
@@ -550,6 +566,7 @@ def client_report(
     from sdconsole.storage import reports as queries
     from sdconsole.storage import repositories, team_reports
 
+    check_output(output)
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".html", ".htm"):
         raise InvalidInput(

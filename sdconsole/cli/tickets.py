@@ -381,7 +381,7 @@ def follow_up(
 def log_time(
     ctx: typer.Context,
     number: Annotated[str, typer.Argument(help="Ticket number, e.g. SD-000123 or 123.")],
-    minutes: Annotated[int, typer.Option(min=1, help="Minutes spent.")],
+    minutes: Annotated[int, typer.Option(min=1, max=1440, help="Minutes spent.")],
     note: Annotated[str, typer.Option(help="What the time went on.")] = "",
     billable: Annotated[
         bool, typer.Option("--billable/--internal", help="Whether the client is billed for it.")
@@ -395,8 +395,9 @@ def log_time(
     TicketService(cli.store(), cli.clock()).log_time(
         ticket_id, minutes, actor=cli.actor(), billable=billable, note=note
     )
-    typer.echo(
-        _("{minutes} min logged on {number}.").format(
-            minutes=minutes, number=ticket_number(ticket_id)
-        )
+    done = (
+        _("{minutes} min logged on {number}.")
+        if billable
+        else _("{minutes} min of internal time logged on {number}.")
     )
+    typer.echo(done.format(minutes=minutes, number=ticket_number(ticket_id)))

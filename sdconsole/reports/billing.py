@@ -27,22 +27,28 @@ KIND_WORDS = {
     ContractKind.ONE_OFF.value: N_("one-off"),
 }
 
+
+def _kind_word(value: Any) -> str:
+    word = KIND_WORDS.get(str(value))
+    return _(word) if word else str(value)
+
+
 COLUMNS = (
     Column("client", N_("Client"), Kind.TEXT),
     Column("contract", N_("Contract"), Kind.TEXT),
-    Column("kind", N_("Kind"), Kind.TEXT, drop=1),
+    Column("contract_kind", N_("Kind"), Kind.TEXT, drop=1, display=_kind_word),
     Column("currency", N_("Cur."), Kind.TEXT, drop=2),
     Column("tickets", N_("Tickets"), drop=3),
-    Column("hours_included", N_("Hours\nincluded"), Kind.HOURS),
+    Column("hours_included", N_("Hours\nincluded"), Kind.HOURS, drop=12),
     Column("hours_carried", N_("Hours\ncarried"), Kind.HOURS, drop=4),
     Column("hours_used", N_("Hours\nused"), Kind.HOURS),
-    Column("hours_over", N_("Hours\nover"), Kind.HOURS),
-    Column("overage_amount", N_("Overage"), Kind.MONEY),
+    Column("hours_over", N_("Hours\nover"), Kind.HOURS, drop=13),
+    Column("overage_amount", N_("Overage"), Kind.MONEY, drop=14),
     Column("requests", N_("Requests\nbilled"), drop=5),
     Column("requests_amount", N_("Per\nrequest"), Kind.MONEY, drop=6),
     Column("one_off_works", N_("One-off\nworks"), drop=7),
-    Column("one_off_amount", N_("One-off"), Kind.MONEY),
-    Column("fee", N_("Fee"), Kind.MONEY),
+    Column("one_off_amount", N_("One-off"), Kind.MONEY, drop=15),
+    Column("fee", N_("Fee"), Kind.MONEY, drop=16),
     Column("amount", N_("Amount"), Kind.MONEY),
     Column("hours_logged", N_("Hours\nlogged"), Kind.HOURS, drop=8),
     Column("cost", N_("Cost"), Kind.MONEY, drop=9),
@@ -81,6 +87,18 @@ def _money(bill: Bill, minutes: int) -> dict[str, Any]:
     }
 
 
+def _warnings(bills: Sequence[ContractBill]) -> list[str]:
+    """What makes figures zero that should not be: rates nobody set."""
+    found = []
+    if any(b.bill.overage_minutes and not b.bill.overage_amount for b in bills):
+        found.append(
+            _("Some hours over a package have no hourly rate (the contract's or [billing]'s).")
+        )
+    if any(b.minutes for b in bills) and not any(b.bill.cost for b in bills):
+        found.append(_("No engineer has a cost per hour, nor [billing] cost_per_hour: cost is 0."))
+    return found
+
+
 def build(
     bills: Sequence[ContractBill], *, month: date, as_of: datetime, client: str | None
 ) -> Tabular:
@@ -91,7 +109,7 @@ def build(
         row = {
             "client": entry.client,
             "contract": entry.contract or "—",
-            "kind": _(KIND_WORDS[entry.kind]) if entry.kind in KIND_WORDS else "—",
+            "contract_kind": entry.kind,
             "currency": entry.currency,
             "tickets": entry.tickets,
             **_money(entry.bill, entry.minutes),
@@ -125,16 +143,21 @@ def build(
         columns=COLUMNS,
         rows=tuple(rows),
         total=total,
-        caption=_(
-            "Hours are billed per time entry, rounded as each contract says; cost is every "
-            "minute logged at the engineer's rate; the month is in UTC."
+        caption=" ".join(
+            [
+                _(
+                    "Hours are billed per time entry, rounded as each contract says; cost is "
+                    "every minute logged at the engineer's rate; the month is in UTC."
+                ),
+                *_warnings(bills),
+            ]
         ),
         about={"month": month.strftime("%Y-%m"), **period.about()},
         about_rows=((_("Month"), month.strftime("%Y-%m")), *period.about_rows()),
         listings=(
             Listing(
                 "one_off_requests",
-                N_("One-off works (no contract)"),
+                N_("Billed as one-off works"),
                 UNCOVERED_COLUMNS,
                 uncovered,
             ),

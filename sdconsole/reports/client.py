@@ -17,7 +17,7 @@ from typing import IO, Any
 from sdconsole.domain.reporting import SlaFigures
 from sdconsole.i18n import N_, _, current_language
 from sdconsole.reports.sla import key_label
-from sdconsole.reports.tabular import Column, Kind, Tabular, add_sheets, sheet_name, shown
+from sdconsole.reports.tabular import Column, Kind, Tabular, add_sheets, sheet_name
 
 TOP_INCIDENTS = 10
 """How many categories the top-incidents section lists."""
@@ -124,11 +124,11 @@ def _html_table(columns: Sequence[Column], rows: Sequence[Any], total: Any) -> l
     out = ["<table>", f"<tr>{heads}</tr>"]
     for row in rows:
         cells = "".join(
-            f'<td class="{c.kind.value}">{e(shown(c.kind, row.get(c.key)))}</td>' for c in columns
+            f'<td class="{c.kind.value}">{e(c.show(row.get(c.key)))}</td>' for c in columns
         )
         out.append(f"<tr>{cells}</tr>")
     if total is not None:
-        cells = "".join(f"<td>{e(shown(c.kind, total.get(c.key)))}</td>" for c in columns[1:])
+        cells = "".join(f"<td>{e(c.show(total.get(c.key)))}</td>" for c in columns[1:])
         out.append(f'<tr class="total"><td>{e(_("Total"))}</td>{cells}</tr>')
     out.append("</table>")
     return out

@@ -25,11 +25,14 @@ LOW_SCORE = 3
 COLUMNS = (
     Column("key", "", Kind.TEXT),
     Column("ratings", N_("Ratings")),
-    *(Column(f"score_{n}", f"★{n}", drop=10 - n) for n in (5, 4, 3, 2, 1)),
+    *(
+        Column(f"score_{n}", f"★{n}", drop=rank)
+        for n, rank in ((5, 6), (4, 4), (3, 2), (2, 3), (1, 5))
+    ),
     Column("average", N_("Average"), Kind.NUMBER),
     Column("csat_pct", N_("CSAT %"), Kind.PCT),
     Column("low", N_("Low\n(≤3)")),
-    Column("followed_up", N_("Followed\nup"), drop=6),
+    Column("followed_up", N_("Followed\nup"), drop=1),
 )
 
 COMMENT_COLUMNS = (

@@ -21,7 +21,7 @@ COLUMNS = (
     Column("key", "", Kind.TEXT),
     Column("open", N_("Open\nnow")),
     Column("taken", N_("Taken")),
-    Column("resolved", N_("Resolved")),
+    Column("resolved", N_("Resolved\nin period")),
     Column("hours_logged", N_("Hours\nlogged"), Kind.HOURS),
     Column("response_met_pct", N_("Resp.\nmet %"), Kind.PCT, drop=2),
     Column("resolution_met_pct", N_("Resol.\nmet %"), Kind.PCT, drop=1),
@@ -70,8 +70,13 @@ def build(
         rows=tuple(row for row, _key in rows),
         total=_row(total),
         caption=_(
-            "Open now: assigned and not resolved; taken, resolved and hours: in the period; "
-            "met % over the tickets resolved in it."
+            "Open now: assigned to the engineer and not resolved; taken, resolved and hours: in "
+            "the period; met % over the tickets resolved in it."
+        )
+        if by == "engineer"
+        else _(
+            "Open now: not resolved, assigned or not, under the ticket's current line or team; "
+            "taken, resolved and hours: in the period; met % over the tickets resolved in it."
         ),
         about=period.about(),
         about_rows=period.about_rows(title),

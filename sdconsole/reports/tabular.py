@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -59,6 +59,15 @@ class Column:
     title: str
     kind: Kind = Kind.COUNT
     drop: int | None = None
+    display: Callable[[Any], str] | None = None
+    """How people read a stored value (a channel's or a kind's name in their language): the
+    table, the workbook and the page use it; JSON and CSV keep the value itself."""
+
+    def show(self, value: Any) -> str:
+        """The value as people read it."""
+        if self.display is not None and value is not None:
+            return self.display(value)
+        return shown(self.kind, value)
 
     @property
     def heading(self) -> str:
@@ -230,10 +239,8 @@ def _table(
     total: Mapping[str, Any] | None,
     width: int | None,
 ) -> Table:
-    cells = [[shown(c.kind, row.get(c.key)) for c in columns] for row in rows]
-    total_cells = (
-        [_("Total"), *(shown(c.kind, total.get(c.key)) for c in columns[1:])] if total else None
-    )
+    cells = [[c.show(row.get(c.key)) for c in columns] for row in rows]
+    total_cells = [_("Total"), *(c.show(total.get(c.key)) for c in columns[1:])] if total else None
     natural = [
         max(
             [cell_len(line) for line in c.heading.split("\n")]
@@ -258,7 +265,9 @@ def _table(
         for index in shown_columns:
             column = columns[index]
             if column.kind is Kind.TEXT:
-                table.add_column(column.heading, overflow="fold", min_width=min(natural[index], 12))
+                table.add_column(
+                    column.heading, overflow="ellipsis", min_width=min(natural[index], 12)
+                )
             else:
                 table.add_column(
                     column.heading, justify="right", no_wrap=True, min_width=natural[index]
@@ -312,7 +321,12 @@ def _sheet_rows(
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        sheet.append([plain(c.kind, row.get(c.key)) for c in columns])
+        sheet.append(
+            [
+                c.show(row.get(c.key)) if c.display else plain(c.kind, row.get(c.key))
+                for c in columns
+            ]
+        )
     if total is not None:
         sheet.append([_("Total"), *(plain(c.kind, total.get(c.key)) for c in columns[1:])])
         for cell in sheet[sheet.max_row]:

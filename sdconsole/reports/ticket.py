@@ -16,7 +16,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from sdconsole.domain.model import MessageKind, Priority, Status
+from sdconsole.domain.model import ChannelKind, MessageKind, Priority, Status
 from sdconsole.domain.views import SlaTerms, TicketView
 from sdconsole.i18n import _
 from sdconsole.reports.history import COVERAGE_WORDS, history_lines
@@ -193,7 +193,7 @@ def render_ticket(view: TicketView) -> RenderableType:
         (_("Received"), _when(view.received_at, zone)),
     ]
     sla = view.sla
-    if sla is not None:
+    if sla is not None and view.channel is not ChannelKind.INTERNAL:  # the desk's own: no SLA
         rows += [
             (_("SLA"), sla_summary(sla)),
             (

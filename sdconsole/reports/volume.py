@@ -27,9 +27,9 @@ GROUP_TITLES = {
 
 COLUMNS = (
     Column("key", "", Kind.TEXT),
-    Column("received", N_("Received")),
+    Column("received", N_("Requests")),
     Column("share_pct", N_("Share"), Kind.PCT, drop=3),
-    Column("resolved", N_("Resolved")),
+    Column("resolved", N_("Resolved\nby now")),
     Column("open", N_("Still\nopen")),
     Column("cancelled", N_("Cancelled"), drop=2),
 )
@@ -50,12 +50,15 @@ def _label(by: str | None, key: Any, labels: Mapping[Any, str]) -> str:
         return "—"
     if by == "priority":
         return Priority(key).label
-    if by == "channel":
-        try:
-            return ChannelKind(str(key)).label
-        except ValueError:
-            return str(key)
     return labels.get(key, str(key))
+
+
+def channel_word(value: Any) -> str:
+    """A stored channel as people read it (JSON and CSV keep ``email``, ``telegram``, …)."""
+    try:
+        return ChannelKind(str(value)).label
+    except ValueError:
+        return str(value)
 
 
 def build(
@@ -99,7 +102,10 @@ def build(
     return Tabular(
         report="volume",
         title=period.describe(_("Requests received")),
-        columns=(Column("key", title, Kind.TEXT), *COLUMNS[1:]),
+        columns=(
+            Column("key", title, Kind.TEXT, display=channel_word if by == "channel" else None),
+            *COLUMNS[1:],
+        ),
         rows=tuple(row for _key, row in rows),
         total=_row(total, total.received),
         caption=_("Received = resolved (or closed) + open + cancelled."),
@@ -107,6 +113,11 @@ def build(
         about_rows=period.about_rows(title or None),
         chart_title=_("Requests received") + (f" · {title}" if title else ""),
         chart=tuple(
-            (row["key"], pct(row["received"], top), str(row["received"])) for _key, row in rows
+            (
+                channel_word(row["key"]) if by == "channel" else row["key"],
+                pct(row["received"], top),
+                str(row["received"]),
+            )
+            for _key, row in rows
         ),
     )

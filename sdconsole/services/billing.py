@@ -33,6 +33,7 @@ from sdconsole.domain.billing import (
     coverage,
     days_in_force,
     money,
+    price_for,
 )
 from sdconsole.domain.model import OPEN_STATUSES, ChannelKind, ContractKind, EventKind, Status
 from sdconsole.storage.tables import Category, Client, Contract, Engineer, Event, Ticket, TimeEntry
@@ -322,7 +323,13 @@ def month_bills(
         tickets_of[key] += request
         minutes_of[key] += sum(m for m, _, _ in logged)
         if judged is not Coverage.COVERED and request:
-            uncovered[key].append(row.id)
+            # Listed when it is billed this month: a priced work in the month it came in,
+            # else when time was spent on it (as `domain.billing` bills one-off works).
+            held = contracts.get(key[1]) if key[1] is not None else None
+            prices = {**rates.price_list, **(terms_of(held).price_list if held else {})}
+            priced = price_for(row.code, prices) is not None
+            if received if priced else any(billable for _m, billable, _e in logged):
+                uncovered[key].append(row.id)
     for contract in contracts.values():
         if days_in_force(terms_of(contract), first) > 0:
             work.setdefault((contract.client_id, contract.id), [])

@@ -298,7 +298,7 @@ def _open_problem(
             channel=ChannelKind.INTERNAL.value,
             author_name="sdconsole",
             body=_(
-                "{count} requests of one kind at one place within {days} days: find the cause "
+                "Requests of one kind at one place within {days} days: {count}. Find the cause "
                 "and fix it once.\n\n{listing}"
             ).format(count=len(ids), days=settings.recurring_days, listing=listing),
             created_at=now,

@@ -140,11 +140,18 @@ class RatingService:
                 raise NotFound(
                     N_("Ticket {number} has no rating."), number=ticket_number(ticket_id)
                 )
-            if rating.follow_up is None:
+            if rating.score > LOW_SCORE:
                 raise IllegalTransition(
                     N_("The rating of {number} is not low; it needs no follow-up."),
                     number=ticket_number(ticket_id),
                 )
+            if rating.follow_up == "done":
+                raise IllegalTransition(
+                    N_("The low rating of {number} was followed up already: {note}"),
+                    number=ticket_number(ticket_id),
+                    note=rating.follow_up_note or "—",
+                )
+            before = rating.follow_up or "open"
             rating.follow_up = "done"
             rating.follow_up_note = text[:MAX_COMMENT]
             rating.follow_up_at = now
@@ -155,7 +162,7 @@ class RatingService:
                     at=now,
                     actor_id=actor.engineer_id,
                     kind=EventKind.FIELD.value,
-                    before="open",
+                    before=before,
                     after="done",
                     details={"field": "rating_follow_up", "note": rating.follow_up_note},
                 )

@@ -595,14 +595,16 @@ class TicketService:
         _require_engineer(actor)
         if not 0 < minutes <= MAX_LOGGED_MINUTES:
             raise InvalidInput(N_("Minutes must be between 1 and {max}."), max=MAX_LOGGED_MINUTES)
+        when = spent_at or self.clock.now()
         with self._edit(ticket_id, actor, None) as (session, ticket):
+            _check_day(session, actor, when, minutes)
             entry = TimeEntry(
                 ticket_id=ticket_id,
                 engineer_id=actor.engineer_id,
                 minutes=minutes,
                 billable=billable,
                 note=clean_body(note),
-                spent_at=spent_at or self.clock.now(),
+                spent_at=when,
             )
             session.add(entry)
             session.flush()
@@ -886,6 +888,30 @@ def _client_by_ref(session: Session, ref: str) -> Client:
     if len(found) != 1:
         raise NotFound(N_("No single client or shop is {ref}: give its code or ИНН."), ref=text)
     return found[0]
+
+
+def _check_day(session: Session, actor: Actor, when: datetime, minutes: int) -> None:
+    """No one logs more than a day's minutes in one day (UTC), whatever the tickets."""
+    from datetime import UTC, time, timedelta
+
+    from sqlalchemy import func
+
+    start = datetime.combine(when.astimezone(UTC).date(), time(), UTC)
+    logged = session.execute(
+        select(func.coalesce(func.sum(TimeEntry.minutes), 0)).where(
+            TimeEntry.engineer_id == actor.engineer_id,
+            TimeEntry.spent_at >= start,
+            TimeEntry.spent_at < start + timedelta(days=1),
+        )
+    ).scalar_one()
+    if logged + minutes > MAX_LOGGED_MINUTES:
+        raise InvalidInput(
+            N_("{login} has {logged} min logged on {day} already: a day has {max}."),
+            login=actor.login,
+            logged=int(logged),
+            day=start.date().isoformat(),
+            max=MAX_LOGGED_MINUTES,
+        )
 
 
 def _require_engineer(actor: Actor) -> None:

@@ -288,7 +288,7 @@ def test_client_report_as_a_workbook_and_a_page(
         "Ratings",
         "Comments",
         "Hours and amounts",
-        "One-off works (no contract)",
+        "Billed as one-off works",
     ]
     sla = list(book["Service levels"].iter_rows(values_only=True))
     assert [r[0] for r in sla] == ["Priority", "P1", "P2", "P3", "Total"]
@@ -315,3 +315,79 @@ def test_client_report_as_a_workbook_and_a_page(
         runner, sqlite_store, "report", "client", "--client", "NOPE", "-o", str(page_path)
     )
     assert unknown.exit_code == 4
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_any_work(
+    runner: CliRunner, sqlite_store: Store, ids: dict[str, int], tmp_path: Path
+) -> None:
+    for args in (
+        ("report", "csat", "-o", str(tmp_path)),
+        ("report", "csat", "--format", "csv", "-o", str(tmp_path / "no" / "x.csv")),
+        ("report", "sla", "--format", "xlsx", "-o", str(tmp_path / "no" / "x.xlsx")),
+        ("report", "client", "--client", "CH-1", "-o", str(tmp_path / "no" / "x.html")),
+    ):
+        result = run(runner, sqlite_store, *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "folder" in result.stderr
+
+
+def test_a_follow_up_is_closed_once_and_a_low_score_always_needs_one(
+    runner: CliRunner, sqlite_store: Store, ids: dict[str, int]
+) -> None:
+    _rate(runner, sqlite_store, ids)
+    with sqlite_store.transaction() as session:  # as older stores hold it: no follow-up state
+        rating = session.execute(select(Rating).where(Rating.ticket_id == ids["late"])).scalar_one()
+        rating.follow_up = None
+    late = number(ids, "late")
+    first = run(
+        runner, sqlite_store, "--as", "lead", "ticket", "follow-up", late, "--note", "Звонок"
+    )
+    assert first.exit_code == 0, first.output
+    again = run(runner, sqlite_store, "--as", "lead", "ticket", "follow-up", late, "--note", "x")
+    assert again.exit_code == 3 and "followed up already: Звонок" in again.output
+    high = run(
+        runner,
+        sqlite_store,
+        "--as",
+        "lead",
+        "ticket",
+        "follow-up",
+        number(ids, "met"),
+        "--note",
+        "x",
+    )
+    assert high.exit_code == 3 and "not low" in high.output
+
+
+def test_a_day_holds_no_more_than_a_days_minutes(
+    runner: CliRunner, sqlite_store: Store, ids: dict[str, int]
+) -> None:
+    def log(name: str, minutes: int) -> Any:
+        return run(
+            runner, sqlite_store, "--as", "ivanov", "ticket", "log-time", number(ids, name),
+            "--minutes", str(minutes),
+        )  # fmt: skip
+
+    assert log("met", 1000).exit_code == 0
+    refused = log("late", 500)
+    assert refused.exit_code == 2 and "1000 min logged" in refused.output
+    assert log("late", 440).exit_code == 0
+    assert log("met", 2000).exit_code == 2  # over a day in one entry: refused by the option
+
+
+def test_json_keeps_stored_values_whatever_the_language(
+    runner: CliRunner, sqlite_store: Store, ids: dict[str, int]
+) -> None:
+    volume = run(
+        runner, sqlite_store, "--lang", "ru", "report", "volume", "--by", "channel",
+        "--format", "json",
+    )  # fmt: skip
+    assert [g["key"] for g in json.loads(volume.stdout)["groups"]] == ["email"]
+    table = run(runner, sqlite_store, "--lang", "ru", "report", "volume", "--by", "channel")
+    assert "почта" in table.stdout
+    billing = run(
+        runner, sqlite_store, "--lang", "ru", "report", "billing", "--month", "2026-11",
+        "--format", "json",
+    )  # fmt: skip
+    kinds = {g["contract"]: g["contract_kind"] for g in json.loads(billing.stdout)["groups"]}
+    assert kinds == {"Д-2026/7": "subscription", "—": None}
