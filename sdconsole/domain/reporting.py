@@ -150,7 +150,7 @@ def percentile(values: Sequence[int], fraction: float) -> float | None:
     The same definition as PostgreSQL's ``percentile_cont``: position ``(n - 1) * fraction``,
     interpolated between its neighbours. Rounded to one decimal; None for no values.
     """
-    if not values:
+    if len(values) == 0:  # not `not values`: numpy arrays are sequences too
         return None
     position = (len(values) - 1) * fraction
     low = math.floor(position)

@@ -9,23 +9,24 @@ classifies each of the three clocks with one SQL expression (`clock_state`), so 
 * **met**: the clock stopped (registered / first response / resolved) without breaching;
 * **running**: neither yet.
 
-Cancelled requests are left out. The period is on ``received_at`` (index ``ix_ticket_received``).
+Cancelled requests and the desk's own (``internal``) tickets are left out. The period is on
+``received_at``, the first column of ``ix_ticket_report``, which also holds every other column the
+figures read (migration 0014).
 
 How the work is split between the database and Python was measured on 1,000,000 tickets
 (BENCHMARKS.md, "SLA report"): PostgreSQL computes every figure in one scan (the clock states
 counted with ``FILTER``, the medians with ``percentile_cont``, the groups and the total in one
 ``GROUPING SETS`` aggregate); SQLite has no hash aggregate (every GROUP BY sorts all rows) and no
-percentile function, so it computes each ticket's clock states in one scan and Python tallies
-them.
+percentile function, so one read of the covering index gives each ticket's group and clock
+states, and its minutes, as three texts of numbers, and numpy counts and sorts them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import chain
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
@@ -62,8 +63,9 @@ MET, BREACHED, RUNNING = 0, 1, 2
 """A clock's state as `clock_state` computes it."""
 
 INDEX_SHARE = 0.25
-"""SQLite: above this share of all tickets in the period, scan the table instead of reading
-``ix_ticket_received`` (a million look-ups by rowid cost twice a scan)."""
+"""SQLite, for queries reading more than ``ix_ticket_report`` holds (``report breaches``): above
+this share of all tickets in the period, scan the table instead of looking each entry's row up
+(a million look-ups by rowid cost twice a scan)."""
 
 _t = Ticket.__table__.c
 
@@ -171,9 +173,20 @@ def _received(session: Session, scope: ReportScope) -> list[Any]:
     return [received >= scope.start, received < scope.end]
 
 
-def _conditions(session: Session, scope: ReportScope) -> list[Any]:
+def _conditions(session: Session, scope: ReportScope, *, covered: bool = False) -> list[Any]:
+    """The scope as conditions on tickets.
+
+    Args:
+        covered: the query reads only ``ix_ticket_report``'s columns, so that index serves
+            any period; otherwise, on SQLite, a long period skips the index (`_received`).
+    """
+    received = (
+        [_t.received_at >= scope.start, _t.received_at < scope.end]
+        if covered
+        else _received(session, scope)
+    )
     conditions = [
-        *_received(session, scope),
+        *received,
         _t.status != Status.CANCELLED.value,
         _t.channel != ChannelKind.INTERNAL.value,
     ]
@@ -203,72 +216,114 @@ def sla_figures(
         by: the grouping; None for the total only (the group list is then empty).
     """
     key = GROUP_COLUMNS[by] if by is not None else None
-    conditions = _conditions(session, scope)
     if _dialect(session) != "sqlite":
-        groups, total = _postgresql_figures(session, key, conditions, now)
+        groups, total = _postgresql_figures(session, key, _conditions(session, scope), now)
         return (groups if by is not None else []), total
-    codes, response, resolution = _sqlite_tally(session, key, conditions, now)
-
-    def figures(group: Any, pairs: Iterable[tuple[int, int]], rs: Spread, ss: Spread) -> SlaFigures:
-        tickets, (registration, response, resolution) = _tally(pairs)
-        return SlaFigures(group, tickets, registration, response, resolution, rs, ss)
-
-    groups = [
-        figures(
-            group,
-            pairs.items(),
-            _spread_sorted(response.get(group, ())),
-            _spread_sorted(resolution.get(group, ())),
-        )
-        for group, pairs in codes.items()
-    ]
-    everything: Counter[int] = Counter()
-    for pairs in codes.values():
-        everything.update(pairs)
-    total = figures(
-        None,
-        everything.items(),
-        _spread_sorted(sorted(chain.from_iterable(response.values()))),
-        _spread_sorted(sorted(chain.from_iterable(resolution.values()))),
-    )
-    return (groups if by is not None else []), total
+    return _sqlite_figures(session, by, _conditions(session, scope, covered=True), now)
 
 
-def _sqlite_tally(
-    session: Session, key: Any, conditions: list[Any], now: datetime
-) -> tuple[dict[Any, Counter[int]], dict[Any, list[int]], dict[Any, list[int]]]:
-    """One scan: each ticket's group, state code and minutes; tallied here, not by a sort."""
+NO_KEY = -1
+"""How the SQLite report's columns carry a missing group key or minutes (ids are positive)."""
+
+CHUNK_TICKETS = 2_000_000
+"""SQLite: tickets per ``group_concat`` query, by id range, so that no column's text nears
+SQLite's string limit (a billion bytes; a million tickets make about 4 MB a column)."""
+
+
+def _sqlite_figures(
+    session: Session, by: ReportGroup | None, conditions: list[Any], now: datetime
+) -> tuple[list[SlaFigures], SlaFigures]:
+    """SQLite: each ticket's group, state code and minutes as columns, tallied with numpy.
+
+    SQLite has no hash aggregate (a GROUP BY sorts every row) and no percentile function, and
+    fetching a million rows into Python costs more than the scan. So one query reads the covering
+    index ``ix_ticket_report`` and joins each column into one text (``group_concat``); numpy
+    parses the three texts and counts (``bincount``) and sorts (one sort per clock for all
+    groups) in C.
+    """
+    import numpy as np  # only this report needs it: not at the CLI's start-up
+
+    key, decode_key = _sqlite_key(by)
+    # The group key and the state code (0-26) travel as one number: key × 32 + code.
+    keyed_code = (func.coalesce(key, NO_KEY) * 32 if key is not None else 0) + _state_code(now)
     columns = [
-        key if key is not None else literal_column("NULL"),
-        _state_code(now),
-        _t.response_minutes,
-        _t.resolution_minutes,
+        func.group_concat(keyed_code),
+        func.group_concat(func.coalesce(_t.response_minutes, NO_KEY)),
+        func.group_concat(func.coalesce(_t.resolution_minutes, NO_KEY)),
     ]
-    result: Any = session.connection().execute(select(*columns).where(*conditions))
-    # The DB-API rows as they are: SQLAlchemy's Row objects would cost more than the tally.
-    rows = result.cursor.fetchall() if result.cursor is not None else result.all()
-    result.close()
-    codes: dict[Any, Counter[int]] = {}
-    response: dict[Any, list[int]] = {}
-    resolution: dict[Any, list[int]] = {}
-    for group, code, to_response, to_resolution in rows:
-        tally = codes.get(group)
-        if tally is None:
-            tally = codes[group] = Counter()
-        tally[code] += 1
-        if to_response is not None:
-            values = response.get(group)
-            if values is None:
-                values = response[group] = []
-            values.append(to_response)
-        if to_resolution is not None:
-            values = resolution.get(group)
-            if values is None:
-                values = resolution[group] = []
-            values.append(to_resolution)
-    for values in chain(response.values(), resolution.values()):
-        values.sort()
-    return codes, response, resolution
+    last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
+    parts: list[list[Any]] = [[], [], []]
+    for start in range(0, last_id + 1, CHUNK_TICKETS):
+        chunk = list(conditions)
+        if last_id >= CHUNK_TICKETS:
+            # `+id` keeps the planner on the covering index rather than the rowid range.
+            ticket_id: Any = literal_column("+ticket.id")
+            chunk += [ticket_id >= start, ticket_id < start + CHUNK_TICKETS]
+        row = session.connection().execute(select(*columns).where(*chunk)).one()
+        for part, text_ in zip(parts, row, strict=True):
+            if text_:
+                part.append(np.fromstring(text_, dtype=np.int64, sep=","))
+    keyed, response, resolution = (
+        np.concatenate(part) if part else np.empty(0, dtype=np.int64) for part in parts
+    )
+    keys, codes = keyed >> 5, keyed & 31  # arithmetic shift: NO_KEY × 32 + code gives NO_KEY
+    stored_keys, group_of = np.unique(keys, return_inverse=True)
+    groups = len(stored_keys)
+    counts = np.bincount(group_of * 27 + codes, minlength=groups * 27).reshape(groups, 27)
+    response_spreads, response_total = _sorted_spreads(group_of, response, groups)
+    resolution_spreads, resolution_total = _sorted_spreads(group_of, resolution, groups)
+
+    def figures(group: Any, per_code: list[int], rs: Spread, ss: Spread) -> SlaFigures:
+        tickets, (registration, to_response, to_resolution) = _tally(enumerate(per_code))
+        return SlaFigures(group, tickets, registration, to_response, to_resolution, rs, ss)
+
+    total = figures(None, counts.sum(axis=0).tolist(), response_total, resolution_total)
+    if by is None:
+        return [], total
+    found = [
+        figures(decode_key(stored), per_code, response_spreads[i], resolution_spreads[i])
+        for i, (stored, per_code) in enumerate(
+            zip(stored_keys.tolist(), counts.tolist(), strict=True)
+        )
+    ]
+    return found, total
+
+
+def _sqlite_key(by: ReportGroup | None) -> tuple[Any, Any]:
+    """The grouping as an integer column for SQLite's texts, and how to read a key back."""
+    if by is None:
+        return None, lambda _stored: None
+    if by is ReportGroup.CHANNEL:
+        # The one text-valued grouping: each channel by its place in ChannelKind.
+        names = [kind.value for kind in ChannelKind]
+        column = case({name: i for i, name in enumerate(names)}, value=_t.channel, else_=None)
+        return column, lambda stored: None if stored == NO_KEY else names[stored]
+    return GROUP_COLUMNS[by], lambda stored: None if stored == NO_KEY else stored
+
+
+def _sorted_spreads(group_of: Any, minutes: Any, groups: int) -> tuple[list[Spread], Spread]:
+    """Median and p90 of each group's known minutes and of all of them, from one sort.
+
+    Each (group, minutes) pair is packed into one integer, group above minutes, so a single
+    sort orders every group's minutes at once and each group is a slice of the result.
+    """
+    import numpy as np
+
+    known = minutes != NO_KEY
+    values = minutes[known]
+    packed = (group_of[known].astype(np.int64) << 32) | values
+    packed.sort()
+    bounds = np.searchsorted(packed >> 32, np.arange(groups + 1)).tolist()
+    in_order = packed & 0xFFFF_FFFF
+    spreads = [_spread_of(in_order[a:b]) for a, b in pairwise(bounds)]
+    values.sort()
+    return spreads, _spread_of(values)
+
+
+def _spread_of(values: Any) -> Spread:
+    """`percentile`'s median and p90 of sorted numpy values, as plain floats."""
+    median, p90 = percentile(values, 0.5), percentile(values, 0.9)
+    return Spread(None if median is None else float(median), None if p90 is None else float(p90))
 
 
 SORT_MEMORY = "256MB"
@@ -339,10 +394,6 @@ def _spread(values: Sequence[float] | None) -> Spread:
     if not values:
         return Spread()
     return Spread(round(values[0], 1), round(values[1], 1))
-
-
-def _spread_sorted(values: Sequence[int]) -> Spread:
-    return Spread(percentile(values, 0.5), percentile(values, 0.9))
 
 
 def sla_days(*, session: Session, scope: ReportScope, now: datetime) -> list[SlaDay]:

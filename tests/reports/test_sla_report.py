@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.model import Status
@@ -16,6 +17,7 @@ from sdconsole.domain.reporting import (
     ReportScope,
     SlaFigures,
     Spread,
+    percentile,
 )
 from sdconsole.domain.sla import SlaClock
 from sdconsole.reports.sla import build_report
@@ -188,3 +190,69 @@ def test_breaches_list_every_breach_the_report_counts(store: Store, ids: dict[st
     assert late[ids["other"], SlaClock.RESPONSE].late_minutes == 2880 - 30
     assert late[ids["other"], SlaClock.RESPONSE].client == "Северный берег"
     assert response.assignee == "ivanov" and response.site == "Магазин №7"
+
+
+@pytest.mark.parametrize("by", list(ReportGroup))
+def test_each_groups_medians_are_those_of_its_own_tickets(
+    store: Store, ids: dict[str, int], by: ReportGroup
+) -> None:
+    groups, _ = figures(store, by=by)
+    column = queries.GROUP_COLUMNS[by]
+    with store.reader() as session:
+        rows = session.execute(
+            select(column, Ticket.response_minutes, Ticket.resolution_minutes).where(
+                Ticket.received_at >= PERIOD.start,
+                Ticket.received_at < PERIOD.end,
+                Ticket.status != Status.CANCELLED.value,
+            )
+        ).all()
+    expected = {}
+    for key in {row[0] for row in rows}:
+        response = sorted(r[1] for r in rows if r[0] == key and r[1] is not None)
+        resolution = sorted(r[2] for r in rows if r[0] == key and r[2] is not None)
+        expected[key] = (
+            Spread(percentile(response, 0.5), percentile(response, 0.9)),
+            Spread(percentile(resolution, 0.5), percentile(resolution, 0.9)),
+        )
+    assert {g.key: (g.response_minutes, g.resolution_minutes) for g in groups} == expected
+
+
+@pytest.mark.parametrize("by", [None, *ReportGroup])
+def test_sqlite_figures_read_in_id_ranges_are_the_same(
+    sqlite_store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, by: ReportGroup | None
+) -> None:
+    world.build(sqlite_store, clock)
+    groups, total = figures(sqlite_store, by=by)
+    monkeypatch.setattr(queries, "CHUNK_TICKETS", 2)
+    in_ranges, total_in_ranges = figures(sqlite_store, by=by)
+    assert total_in_ranges == total
+    assert sorted(in_ranges, key=repr) == sorted(groups, key=repr)
+
+
+def test_sqlite_figures_read_the_covering_index_alone(
+    sqlite_store: Store, clock: FixedClock
+) -> None:
+    """A column the report reads outside ``ix_ticket_report`` would cost a row look-up each.
+
+    (With a client or contract filter the planner may rightly prefer those columns' indexes.)
+    """
+    world.build(sqlite_store, clock)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "group_concat" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(sqlite_store.engine, "before_cursor_execute", seen)
+    try:
+        for by in [None, *ReportGroup]:
+            figures(sqlite_store, by=by)
+            figures(sqlite_store, ReportScope(PERIOD.start.replace(year=2000), PERIOD.end), by)
+    finally:
+        event.remove(sqlite_store.engine, "before_cursor_execute", seen)
+    assert len(statements) == 2 * (1 + len(ReportGroup))
+    with sqlite_store.engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            details = " ".join(row[-1] for row in plan)
+            assert "COVERING INDEX ix_ticket_report" in details, details
