@@ -14,11 +14,8 @@ Cancelled requests and the desk's own (``internal``) tickets are left out. The p
 figures read (migration 0014).
 
 How the work is split between the database and Python was measured on 1,000,000 tickets
-(BENCHMARKS.md, "SLA report"): PostgreSQL computes every figure in one scan (the clock states
-counted with ``FILTER``, the medians with ``percentile_cont``, the groups and the total in one
-``GROUPING SETS`` aggregate); SQLite has no hash aggregate (every GROUP BY sorts all rows) and no
-percentile function, so one read of the covering index gives each ticket's group and clock
-states, and its minutes, as three texts of numbers, and numpy counts and sorts them.
+(BENCHMARKS.md, "SLA report"): one query gives each ticket's group and clock states, and its
+minutes, as three texts of numbers, and numpy counts and sorts them (`_tallied_figures`).
 """
 
 from __future__ import annotations
@@ -32,17 +29,17 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Text,
     and_,
     case,
     cast,
     func,
+    literal,
     literal_column,
     or_,
     select,
     text,
-    tuple_,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -215,49 +212,57 @@ def sla_figures(
         now: the instant running clocks are judged at.
         by: the grouping; None for the total only (the group list is then empty).
     """
-    key = GROUP_COLUMNS[by] if by is not None else None
-    if _dialect(session) != "sqlite":
-        groups, total = _postgresql_figures(session, key, _conditions(session, scope), now)
-        return (groups if by is not None else []), total
-    return _sqlite_figures(session, by, _conditions(session, scope, covered=True), now)
+    return _tallied_figures(session, by, _conditions(session, scope, covered=True), now)
 
 
 NO_KEY = -1
-"""How the SQLite report's columns carry a missing group key or minutes (ids are positive)."""
+"""How the report's columns carry a missing group key or minutes (ids are positive)."""
 
 CHUNK_TICKETS = 2_000_000
-"""SQLite: tickets per ``group_concat`` query, by id range, so that no column's text nears
-SQLite's string limit (a billion bytes; a million tickets make about 4 MB a column)."""
+"""Tickets per query, by id range, so that no column's text nears the databases' limit on one
+value (a billion bytes; a million tickets make about 4 MB a column)."""
 
 
-def _sqlite_figures(
+def _tallied_figures(
     session: Session, by: ReportGroup | None, conditions: list[Any], now: datetime
 ) -> tuple[list[SlaFigures], SlaFigures]:
-    """SQLite: each ticket's group, state code and minutes as columns, tallied with numpy.
+    """Each ticket's group, state code and minutes as three columns, tallied with numpy.
 
-    SQLite has no hash aggregate (a GROUP BY sorts every row) and no percentile function, and
-    fetching a million rows into Python costs more than the scan. So one query reads the covering
-    index ``ix_ticket_report`` and joins each column into one text (``group_concat``); numpy
-    parses the three texts and counts (``bincount``) and sorts (one sort per clock for all
-    groups) in C.
+    Fetching a million rows into Python costs more than the scan, and SQLite has no hash
+    aggregate (a GROUP BY sorts every row) and no percentile function. So one query per
+    back end joins each column into one text of numbers (SQLite's ``group_concat`` over the
+    covering index ``ix_ticket_report``, PostgreSQL's ``string_agg`` over a scan); numpy
+    parses the three texts, counts (``bincount``) and sorts (one sort per clock for all
+    groups) in C. Both back ends give the same figures by the same code.
     """
     import numpy as np  # only this report needs it: not at the CLI's start-up
 
-    key, decode_key = _sqlite_key(by)
+    sqlite = _dialect(session) == "sqlite"
+    if not sqlite:
+        # Compiling this one scan's expressions costs more than it saves (0.2 s of 0.85 s at a
+        # million tickets): PostgreSQL's JIT would start above its cost threshold.
+        session.execute(text("SET LOCAL jit = off"))
+
+    def joined(column: Any) -> Any:
+        if sqlite:
+            return func.group_concat(column)
+        return func.string_agg(cast(column, Text), literal(","))
+
+    key, decode_key = _group_key(by)
     # The group key and the state code (0-26) travel as one number: key × 32 + code.
     keyed_code = (func.coalesce(key, NO_KEY) * 32 if key is not None else 0) + _state_code(now)
     columns = [
-        func.group_concat(keyed_code),
-        func.group_concat(func.coalesce(_t.response_minutes, NO_KEY)),
-        func.group_concat(func.coalesce(_t.resolution_minutes, NO_KEY)),
+        joined(keyed_code),
+        joined(func.coalesce(_t.response_minutes, NO_KEY)),
+        joined(func.coalesce(_t.resolution_minutes, NO_KEY)),
     ]
     last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
     parts: list[list[Any]] = [[], [], []]
     for start in range(0, last_id + 1, CHUNK_TICKETS):
         chunk = list(conditions)
         if last_id >= CHUNK_TICKETS:
-            # `+id` keeps the planner on the covering index rather than the rowid range.
-            ticket_id: Any = literal_column("+ticket.id")
+            # SQLite: `+id` keeps the planner on the covering index rather than the rowid range.
+            ticket_id: Any = literal_column("+ticket.id") if sqlite else _t.id
             chunk += [ticket_id >= start, ticket_id < start + CHUNK_TICKETS]
         row = session.connection().execute(select(*columns).where(*chunk)).one()
         for part, text_ in zip(parts, row, strict=True):
@@ -289,8 +294,8 @@ def _sqlite_figures(
     return found, total
 
 
-def _sqlite_key(by: ReportGroup | None) -> tuple[Any, Any]:
-    """The grouping as an integer column for SQLite's texts, and how to read a key back."""
+def _group_key(by: ReportGroup | None) -> tuple[Any, Any]:
+    """The grouping as an integer column for the report's texts, and how to read a key back."""
     if by is None:
         return None, lambda _stored: None
     if by is ReportGroup.CHANNEL:
@@ -324,76 +329,6 @@ def _spread_of(values: Any) -> Spread:
     """`percentile`'s median and p90 of sorted numpy values, as plain floats."""
     median, p90 = percentile(values, 0.5), percentile(values, 0.9)
     return Spread(None if median is None else float(median), None if p90 is None else float(p90))
-
-
-SORT_MEMORY = "256MB"
-"""PostgreSQL ``work_mem`` for the report's transaction: the medians sort every clock's minutes
-in memory instead of spilling to disk (the server's default of 4 MB spills at ~100,000 rows)."""
-
-
-def _postgresql_figures(
-    session: Session, key: Any, conditions: list[Any], now: datetime
-) -> tuple[list[SlaFigures], SlaFigures]:
-    """PostgreSQL: every figure of every group and of the total from one scan.
-
-    The clock states are counted with ``FILTER`` and the medians taken with ``percentile_cont``
-    (which skips NULL minutes) in one ``GROUPING SETS`` aggregate: one pass over the table where
-    a query per figure would read it three times.
-    """
-    session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
-    states = (
-        select(
-            (key if key is not None else literal_column("NULL")).label("k"),
-            *(clock_state(i, now).label(f"s{i}") for i in range(3)),
-            _t.response_minutes.label("response"),
-            _t.resolution_minutes.label("resolution"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
-    counts = [
-        func.count().filter(states.c[f"s{clock}"] == state)
-        for clock in range(3)
-        for state in (MET, BREACHED, RUNNING)
-    ]
-    quantiles = [
-        func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(states.c[name])
-        for name in ("response", "resolution")
-    ]
-    if key is not None:
-        stmt = select(func.grouping(states.c.k), states.c.k, func.count(), *counts, *quantiles)
-        stmt = stmt.group_by(func.grouping_sets(states.c.k, tuple_()))
-    else:
-        stmt = select(
-            literal_column("1"), literal_column("NULL"), func.count(), *counts, *quantiles
-        )
-    groups: list[SlaFigures] = []
-    total = SlaFigures(None, 0, ClockCounts(), ClockCounts(), ClockCounts(), Spread(), Spread())
-    for row in session.execute(stmt):
-        is_total, group, tickets = row[0], row[1], row[2]
-        registration, response, resolution = (
-            ClockCounts(*row[3 + 3 * c : 6 + 3 * c]) for c in range(3)
-        )
-        figures = SlaFigures(
-            None if is_total else group,
-            tickets,
-            registration,
-            response,
-            resolution,
-            _spread(row[12]),
-            _spread(row[13]),
-        )
-        if is_total:
-            total = figures
-        else:
-            groups.append(figures)
-    return groups, total
-
-
-def _spread(values: Sequence[float] | None) -> Spread:
-    if not values:
-        return Spread()
-    return Spread(round(values[0], 1), round(values[1], 1))
 
 
 def sla_days(*, session: Session, scope: ReportScope, now: datetime) -> list[SlaDay]:
