@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
+    Integer,
     Text,
     and_,
     case,
@@ -237,39 +237,17 @@ def _tallied_figures(
     """
     import numpy as np  # only this report needs it: not at the CLI's start-up
 
-    sqlite = _dialect(session) == "sqlite"
-    if not sqlite:
-        # Compiling this one scan's expressions costs more than it saves (0.2 s of 0.85 s at a
-        # million tickets): PostgreSQL's JIT would start above its cost threshold.
-        session.execute(text("SET LOCAL jit = off"))
-
-    def joined(column: Any) -> Any:
-        if sqlite:
-            return func.group_concat(column)
-        return func.string_agg(cast(column, Text), literal(","))
-
     key, decode_key = _group_key(by)
     # The group key and the state code (0-26) travel as one number: key × 32 + code.
     keyed_code = (func.coalesce(key, NO_KEY) * 32 if key is not None else 0) + _state_code(now)
-    columns = [
-        joined(keyed_code),
-        joined(func.coalesce(_t.response_minutes, NO_KEY)),
-        joined(func.coalesce(_t.resolution_minutes, NO_KEY)),
-    ]
-    last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
-    parts: list[list[Any]] = [[], [], []]
-    for start in range(0, last_id + 1, CHUNK_TICKETS):
-        chunk = list(conditions)
-        if last_id >= CHUNK_TICKETS:
-            # SQLite: `+id` keeps the planner on the covering index rather than the rowid range.
-            ticket_id: Any = literal_column("+ticket.id") if sqlite else _t.id
-            chunk += [ticket_id >= start, ticket_id < start + CHUNK_TICKETS]
-        row = session.connection().execute(select(*columns).where(*chunk)).one()
-        for part, text_ in zip(parts, row, strict=True):
-            if text_:
-                part.append(np.fromstring(text_, dtype=np.int64, sep=","))
-    keyed, response, resolution = (
-        np.concatenate(part) if part else np.empty(0, dtype=np.int64) for part in parts
+    keyed, response, resolution = _integer_columns(
+        session,
+        conditions,
+        [
+            keyed_code,
+            func.coalesce(_t.response_minutes, NO_KEY),
+            func.coalesce(_t.resolution_minutes, NO_KEY),
+        ],
     )
     keys, codes = keyed >> 5, keyed & 31  # arithmetic shift: NO_KEY × 32 + code gives NO_KEY
     stored_keys, group_of = np.unique(keys, return_inverse=True)
@@ -292,6 +270,39 @@ def _tallied_figures(
         )
     ]
     return found, total
+
+
+def _integer_columns(session: Session, conditions: list[Any], columns: list[Any]) -> list[Any]:
+    """The values of integer `columns` (never NULL) over the tickets meeting `conditions`.
+
+    Each column comes back from the database as one text of numbers, joined by the database
+    (SQLite's ``group_concat``, PostgreSQL's ``string_agg``), and is parsed by numpy into an
+    int64 array: no Python object per ticket. Long stores are read in id ranges.
+    """
+    import numpy as np
+
+    sqlite = _dialect(session) == "sqlite"
+    if not sqlite:
+        # Compiling this one scan's expressions costs more than it saves (0.2 s of 0.85 s at a
+        # million tickets): PostgreSQL's JIT would start above its cost threshold.
+        session.execute(text("SET LOCAL jit = off"))
+    joined = [
+        func.group_concat(column) if sqlite else func.string_agg(cast(column, Text), literal(","))
+        for column in columns
+    ]
+    last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
+    parts: list[list[Any]] = [[] for _ in columns]
+    for start in range(0, last_id + 1, CHUNK_TICKETS):
+        chunk = list(conditions)
+        if last_id >= CHUNK_TICKETS:
+            # SQLite: `+id` keeps the planner on the covering index rather than the rowid range.
+            ticket_id: Any = literal_column("+ticket.id") if sqlite else _t.id
+            chunk += [ticket_id >= start, ticket_id < start + CHUNK_TICKETS]
+        row = session.connection().execute(select(*joined).where(*chunk)).one()
+        for part, text_ in zip(parts, row, strict=True):
+            if text_:
+                part.append(np.fromstring(text_, dtype=np.int64, sep=","))
+    return [np.concatenate(part) if part else np.empty(0, dtype=np.int64) for part in parts]
 
 
 def _group_key(by: ReportGroup | None) -> tuple[Any, Any]:
@@ -333,25 +344,22 @@ def _spread_of(values: Any) -> Spread:
 
 def sla_days(*, session: Session, scope: ReportScope, now: datetime) -> list[SlaDay]:
     """Response and resolution compliance of the requests received on each day (UTC)."""
+    import numpy as np
+
     if _dialect(session) == "sqlite":
-        # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC.
-        day: Any = func.substr(_t.received_at, 1, 10)
+        # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the date's digits make YYYYMMDD.
+        day: Any = cast(func.replace(func.substr(_t.received_at, 1, 10), "-", ""), Integer)
     else:
-        day = cast(func.timezone("UTC", _t.received_at), Date)
-    sub = (
-        select(day.label("day"), _state_code(now).label("code"))
-        .where(*_conditions(session, scope))
-        .subquery()
+        day = cast(func.to_char(func.timezone("UTC", _t.received_at), "YYYYMMDD"), Integer)
+    (day_code,) = _integer_columns(
+        session, _conditions(session, scope, covered=True), [day * 32 + _state_code(now)]
     )
-    per_day: dict[date, list[tuple[int, int]]] = {}
-    for value, code, n in session.execute(
-        select(sub.c.day, sub.c.code, func.count()).group_by(sub.c.day, sub.c.code)
-    ):
-        when = value if isinstance(value, date) else date.fromisoformat(value)
-        per_day.setdefault(when, []).append((code, n))
+    stored_days, day_of = np.unique(day_code >> 5, return_inverse=True)
+    counts = np.bincount(day_of * 27 + (day_code & 31), minlength=len(stored_days) * 27)
     days = []
-    for when in sorted(per_day):
-        tickets, (_, response, resolution) = _tally(per_day[when])
+    for stored, per_code in zip(stored_days.tolist(), counts.reshape(-1, 27).tolist(), strict=True):
+        tickets, (_, response, resolution) = _tally(enumerate(per_code))
+        when = date(stored // 10000, stored // 100 % 100, stored % 100)
         days.append(SlaDay(when, tickets, response, resolution))
     return days
 
