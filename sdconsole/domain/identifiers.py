@@ -8,6 +8,8 @@ form. Every function here is cheap enough to run on each imported row.
 
 from __future__ import annotations
 
+import binascii
+
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -69,14 +71,12 @@ def check_kpp(value: str) -> IdProblem | None:
 
 
 def crc16_ccitt(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final XOR."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final XOR.
+
+    `binascii.crc_hqx` is that CRC (the XMODEM/BinHex one) in C, given the initial value: a
+    hundred thousand health reports each check one РН.
+    """
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def reg_number_check(sequence: str, inn: str, serial: str) -> str:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sdconsole.domain.identifiers import (
     IdProblem,
@@ -66,6 +68,16 @@ def test_kpp_format(kpp: str, ok: bool) -> None:
 def test_crc16_is_ccitt_false() -> None:
     # The published check value of CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF).
     assert crc16_ccitt(b"123456789") == 0x29B1
+
+
+@given(st.binary(max_size=64))
+def test_crc16_matches_the_bitwise_definition(data: bytes) -> None:
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = (((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1) & 0xFFFF
+    assert crc16_ccitt(data) == crc
 
 
 def test_the_domain_sample_reg_number_passes() -> None:
