@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import event, func, literal_column, select, text
 from sqlalchemy.orm import Session as OrmSession
 
-from sdconsole.domain.model import Status
 from sdconsole.storage.tables import OPEN_TICKETS_SQL, Client, Contact, Device, Message, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -116,34 +115,24 @@ def fold(value: str) -> str:
     return value.replace("ё", "е").replace("Ё", "Е")
 
 
+REFRESH_CHUNK = 500
+"""Tickets whose documents one statement rewrites."""
+
+
 def refresh(session: OrmSession, ticket_ids: Iterable[int]) -> None:
-    """Rewrite the documents of these tickets (inside the caller's transaction)."""
-    dialect = session.get_bind().dialect.name
-    for ticket_id in sorted(set(ticket_ids)):
-        body = document(session, ticket_id)
-        if dialect == "sqlite":
-            session.execute(text("DELETE FROM ticket_search WHERE rowid = :id"), {"id": ticket_id})
-            if body is not None:
-                session.execute(
-                    text("INSERT INTO ticket_search (rowid, document) VALUES (:id, :doc)"),
-                    {"id": ticket_id, "doc": body},
-                )
-        elif body is None:
-            session.execute(
-                text("DELETE FROM ticket_search WHERE ticket_id = :id"), {"id": ticket_id}
-            )
-        else:
-            ticket = session.get(Ticket, ticket_id)
-            is_open = ticket is not None and Status(ticket.status).is_open
-            session.execute(
-                text(
-                    "INSERT INTO ticket_search (ticket_id, document, open) "
-                    "VALUES (:id, to_tsvector('russian', :doc), :open) "
-                    "ON CONFLICT (ticket_id) DO UPDATE "
-                    "SET document = excluded.document, open = excluded.open"
-                ),
-                {"id": ticket_id, "doc": body, "open": is_open},
-            )
+    """Rewrite the documents of these tickets (inside the caller's transaction).
+
+    Set-based, as `rebuild_all`: a chunk of tickets is one DELETE and one INSERT … SELECT, the
+    documents put together by the database (a batch of intake commits hundreds at once).
+    """
+    ids = sorted(set(ticket_ids))
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        listed = ", ".join(str(int(i)) for i in chunk)  # integers only: safe to inline
+        column = "rowid" if sqlite else "ticket_id"
+        session.execute(text(f"DELETE FROM ticket_search WHERE {column} IN ({listed})"))
+        session.execute(text(_index_statement(sqlite, f"WHERE t.id IN ({listed})")))
 
 
 def rebuild(session: OrmSession, *, batch: int = 2_000) -> int:
@@ -207,6 +196,15 @@ def _forget(session: OrmSession) -> None:
 def rebuild_all(session: OrmSession) -> int:
     """Index every ticket in one set-based statement per backend (what migration 0006 does for
     the tickets already there): for stores filled by bulk loads. Returns how many."""
+    session.execute(text("DELETE FROM ticket_search"))
+    session.execute(text(_index_statement(session.get_bind().dialect.name == "sqlite", "")))
+    return int(session.execute(select(func.count()).select_from(Ticket)).scalar_one())
+
+
+def _index_statement(sqlite: bool, where: str) -> str:
+    """``INSERT … SELECT`` of the documents of the tickets `where` selects (``t`` is the
+    ticket), as `document` builds one: subject, client and site names and ИНН, contact,
+    device numbers, then the messages in order; ё folded."""
     joins = (
         "FROM ticket t LEFT JOIN client c ON c.id = t.client_id "
         "LEFT JOIN client s ON s.id = t.site_id LEFT JOIN contact p ON p.id = t.contact_id "
@@ -214,23 +212,17 @@ def rebuild_all(session: OrmSession) -> int:
     )
     parts = ["t.subject", "c.name", "c.inn", "s.name", "s.inn", "p.name"]
     parts += ["d.serial", "d.reg_number", "d.fn_serial"]
-    session.execute(text("DELETE FROM ticket_search"))
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         joined = " || char(10) || ".join(f"coalesce({part}, '')" for part in parts)
-        session.execute(
-            text(
-                "INSERT INTO ticket_search (rowid, document) SELECT t.id, replace(replace("
-                f"{joined} || char(10) || coalesce((SELECT group_concat(m.body, char(10)) "
-                f"FROM message m WHERE m.ticket_id = t.id), ''), 'ё', 'е'), 'Ё', 'Е') {joins}"
-            )
+        return (
+            "INSERT INTO ticket_search (rowid, document) SELECT t.id, replace(replace("
+            f"{joined} || char(10) || coalesce((SELECT group_concat(body, char(10)) FROM "
+            "(SELECT m.body FROM message m WHERE m.ticket_id = t.id ORDER BY m.id)), ''), "
+            f"'ё', 'е'), 'Ё', 'Е') {joins} {where}"
         )
-    else:
-        session.execute(
-            text(
-                "INSERT INTO ticket_search (ticket_id, document, open) SELECT t.id, "
-                f"to_tsvector('russian', translate(concat_ws(E'\\n', {', '.join(parts)}, "
-                "(SELECT string_agg(m.body, E'\\n' ORDER BY m.id) FROM message m "
-                f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')), t.{OPEN_TICKETS_SQL} {joins}"
-            )
-        )
-    return int(session.execute(select(func.count()).select_from(Ticket)).scalar_one())
+    return (
+        "INSERT INTO ticket_search (ticket_id, document, open) SELECT t.id, "
+        f"to_tsvector('russian', translate(concat_ws(E'\\n', {', '.join(parts)}, "
+        "(SELECT string_agg(m.body, E'\\n' ORDER BY m.id) FROM message m "
+        f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')), t.{OPEN_TICKETS_SQL} {joins} {where}"
+    )

@@ -335,3 +335,27 @@ def test_a_failed_savepoint_leaves_the_batchs_other_tickets_searchable(
     with store.reader() as session:
         rows = repositories.queue_page(session=session, queue=QueueFilter(search="сканер"))
     assert [r.subject for r in rows] == ["Сканер штрихкодов молчит"]
+
+
+def test_the_stored_documents_are_the_ones_document_builds(search_store: Store) -> None:
+    """The commit hook writes documents set-based, in SQL; `search.document` is the spec."""
+    from sdconsole.storage import search
+
+    with search_store.reader() as session:
+        ids = list(session.execute(sa.select(Ticket.id)).scalars())
+        expected = {i: search.document(session, i) for i in ids}
+        if session.get_bind().dialect.name == "sqlite":
+            rows = session.execute(sa.text("SELECT rowid, document FROM ticket_search")).all()
+            # The SQL keeps an empty line where a part is missing; the words are the same.
+            stored = {row[0]: "\n".join(filter(None, row[1].split("\n"))) for row in rows}
+            assert stored == expected
+        else:
+            for ticket_id, doc in expected.items():
+                same = session.execute(
+                    sa.text(
+                        "SELECT s.document = to_tsvector('russian', :doc) "
+                        "FROM ticket_search s WHERE s.ticket_id = :id"
+                    ),
+                    {"id": ticket_id, "doc": doc},
+                ).scalar()
+                assert same is True, ticket_id
