@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, tuple_
+from sqlalchemy import Select, and_, event, func, or_, select, text, tuple_
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -567,26 +568,55 @@ def open_ticket_for_source(*, session: Session, source_key: str) -> int | None:
     ).scalar_one_or_none()
 
 
+_CONTRACTS = "sdconsole.active_contracts"
+"""``session.info`` key: each client's contract in force on a day, as this session read it."""
+
+
 def active_contract(
     *, session: Session, client_ids: Sequence[int], on: datetime
 ) -> Contract | None:
-    """The contract in force on `on` for the nearest of `client_ids` (site first, then up)."""
+    """The contract in force on `on` for the nearest of `client_ids` (site first, then up).
+
+    Each client's answer is remembered for the session (a batch of intake asks about every shop
+    of a chain) and forgotten when a contract of the session is added, changed or deleted; the
+    clients not yet asked about are read in one query.
+    """
     day = on.date()
-    for client_id in client_ids:
-        contract = session.execute(
+    pending = any(isinstance(o, Contract) for o in (*session.new, *session.dirty, *session.deleted))
+    memo: dict[tuple[int, date], Contract | None] = (
+        {} if pending else session.info.setdefault(_CONTRACTS, {})
+    )
+    missing = [c for c in client_ids if (c, day) not in memo]
+    if missing:
+        newest: dict[int, Contract] = {}
+        for contract in session.execute(
             select(Contract)
             .where(
-                Contract.client_id == client_id,
+                Contract.client_id.in_(missing),
                 Contract.is_active,
                 Contract.valid_from <= day,
                 or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
             )
-            .order_by(Contract.valid_from.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        if contract is not None:
-            return contract
-    return None
+            .order_by(Contract.valid_from.desc(), Contract.id)
+        ).scalars():
+            newest.setdefault(contract.client_id, contract)
+        for client_id in missing:
+            memo[(client_id, day)] = newest.get(client_id)
+    return next(
+        (found for c in client_ids if (found := memo[(c, day)]) is not None),
+        None,
+    )
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_contracts(session: OrmSession, _context: Any) -> None:
+    if any(isinstance(o, Contract) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_CONTRACTS, None)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_contracts_on_rollback(session: OrmSession) -> None:
+    session.info.pop(_CONTRACTS, None)
 
 
 def client_chain(*, session: Session, client_id: int) -> list[Client]:

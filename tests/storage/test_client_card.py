@@ -77,3 +77,24 @@ def test_card_shows_contracts_hours_successor_contacts_devices(
     assert first.targets[0].response_minutes == 15 and first.targets[0].calendar == "24/7"
     assert [c.name for c in card.contacts] == ["Ольга Петрова"]
     assert [d.serial for d in card.devices] == ["00106709123456"]
+
+
+def test_the_contract_in_force_is_remembered_until_a_contract_changes(
+    store: Store, clock: FixedClock
+) -> None:
+    now = clock.now()
+    world = make_world(store, now)
+    yesterday = now.date() - timedelta(days=1)
+    with store.transaction() as session:
+        tree = [c.id for c in repositories.client_chain(session=session, client_id=world.site_id)]
+        found = repositories.active_contract(session=session, client_ids=tree, on=now)
+        assert found is not None
+        number = found.number
+        found.valid_to = yesterday  # pending: the answer is read again, not remembered
+        assert repositories.active_contract(session=session, client_ids=tree, on=now) is None
+        session.flush()
+        assert repositories.active_contract(session=session, client_ids=tree, on=now) is None
+        found.valid_to = None
+        session.flush()
+        again = repositories.active_contract(session=session, client_ids=tree, on=now)
+        assert again is not None and again.number == number
