@@ -352,14 +352,27 @@ class Monitoring:
         return found
 
     def _registry(self, session: Session, reports: list[HealthReport]) -> dict[str, _Known]:
-        keys = {
-            key
-            for report in reports
-            for key in (report.reg_number, report.kkt_serial, report.fn_serial)
-            if key
-        }
+        """The registers these reports are from, by each of their keys.
+
+        By РН first, one indexed look-up per key (nearly every report has one the registry
+        knows); by ЗН ККТ and ЗН ФН only for the reports it did not find (`_match` prefers the
+        РН, so those keys would not be used).
+        """
         found: dict[str, _Known] = {}
-        for chunk in _batched(sorted(keys), 500):
+        regs = sorted({r.reg_number for r in reports if r.reg_number})
+        self._registry_by(session, Device.reg_number, regs, found)
+        rest = [r for r in reports if not (r.reg_number and r.reg_number in found)]
+        serials = sorted({r.kkt_serial for r in rest if r.kkt_serial})
+        self._registry_by(session, Device.serial, serials, found)
+        drives = sorted({r.fn_serial for r in rest if r.fn_serial})
+        self._registry_by(session, Device.fn_serial, drives, found)
+        return found
+
+    @staticmethod
+    def _registry_by(
+        session: Session, column: Any, keys: list[str], found: dict[str, _Known]
+    ) -> None:
+        for chunk in _batched(keys, 500):
             rows = session.execute(
                 select(
                     Device.id,
@@ -368,14 +381,9 @@ class Monitoring:
                     Device.reg_number,
                     Device.serial,
                     Device.fn_serial,
-                ).where(
-                    Device.is_active.is_(True),
-                    or_(
-                        Device.reg_number.in_(chunk),
-                        Device.serial.in_(chunk),
-                        Device.fn_serial.in_(chunk),
-                    ),
                 )
+                .where(Device.is_active.is_(True), column.in_(chunk))
+                .order_by(Device.id)
             ).all()
             for row in rows:
                 device = found.get(row.reg_number or "") or _Known(
@@ -384,7 +392,6 @@ class Monitoring:
                 for key in (row.reg_number, row.serial, row.fn_serial):
                     if key:
                         found.setdefault(key, device)
-        return found
 
     def _sites(self, session: Session, reports: list[HealthReport]) -> dict[str, int]:
         """Shops by code and owners by ИНН, for registering unknown registers."""
