@@ -9,7 +9,6 @@ form. Every function here is cheap enough to run on each imported row.
 from __future__ import annotations
 
 import binascii
-
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
