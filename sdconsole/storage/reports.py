@@ -27,6 +27,7 @@ from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Text,
@@ -239,7 +240,10 @@ def _tallied_figures(
 
     key, decode_key = _group_key(by)
     # The group key and the state code (0-26) travel as one number: key × 32 + code.
-    keyed_code = (func.coalesce(key, NO_KEY) * 32 if key is not None else 0) + _state_code(now)
+    # BigInteger: PostgreSQL would compute an integer key × 32 in int4.
+    keyed_code = (
+        cast(func.coalesce(key, NO_KEY), BigInteger) * 32 if key is not None else 0
+    ) + _state_code(now)
     keyed, response, resolution = _integer_columns(
         session,
         conditions,
@@ -284,7 +288,8 @@ def _integer_columns(session: Session, conditions: list[Any], columns: list[Any]
     sqlite = _dialect(session) == "sqlite"
     if not sqlite:
         # Compiling this one scan's expressions costs more than it saves (0.2 s of 0.85 s at a
-        # million tickets): PostgreSQL's JIT would start above its cost threshold.
+        # million tickets): PostgreSQL's JIT would start above its cost threshold. (For the
+        # rest of the transaction: a report's reader session is its own.)
         session.execute(text("SET LOCAL jit = off"))
     joined = [
         func.group_concat(column) if sqlite else func.string_agg(cast(column, Text), literal(","))
@@ -310,7 +315,8 @@ def _group_key(by: ReportGroup | None) -> tuple[Any, Any]:
     if by is None:
         return None, lambda _stored: None
     if by is ReportGroup.CHANNEL:
-        # The one text-valued grouping: each channel by its place in ChannelKind.
+        # The one text-valued grouping: each channel by its place in ChannelKind (only sdconsole
+        # writes the column, always a ChannelKind; any other value would count as no channel).
         names = [kind.value for kind in ChannelKind]
         column = case({name: i for i, name in enumerate(names)}, value=_t.channel, else_=None)
         return column, lambda stored: None if stored == NO_KEY else names[stored]

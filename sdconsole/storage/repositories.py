@@ -579,7 +579,8 @@ def active_contract(
 
     Each client's answer is remembered for the session (a batch of intake asks about every shop
     of a chain) and forgotten when a contract of the session is added, changed or deleted; the
-    clients not yet asked about are read in one query.
+    clients not yet asked about are read in one query. Sessions last one transaction, so a
+    contract another process commits meanwhile is seen by the next batch.
     """
     day = on.date()
     pending = any(isinstance(o, Contract) for o in (*session.new, *session.dirty, *session.deleted))

@@ -224,5 +224,7 @@ def _index_statement(sqlite: bool, where: str) -> str:
         "INSERT INTO ticket_search (ticket_id, document, open) SELECT t.id, "
         f"to_tsvector('russian', translate(concat_ws(E'\\n', {', '.join(parts)}, "
         "(SELECT string_agg(m.body, E'\\n' ORDER BY m.id) FROM message m "
-        f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')), t.{OPEN_TICKETS_SQL} {joins} {where}"
+        f"WHERE m.ticket_id = t.id)), 'ёЁ', 'еЕ')), t.{OPEN_TICKETS_SQL} {joins} {where} "
+        # Two transactions may index one ticket at once (a message added without locking it).
+        "ON CONFLICT (ticket_id) DO UPDATE SET document = excluded.document, open = excluded.open"
     )

@@ -297,6 +297,24 @@ def test_unknown_registers_and_bad_lines(
     assert summary.opened == 1  # the disk
 
 
+def test_a_register_is_found_by_any_of_its_numbers(
+    monitoring: Monitoring, store: Store, clock: FixedClock
+) -> None:
+    """By РН first; a report without one is found by its serial, or by its fiscal drive."""
+    t0 = clock.now() - timedelta(hours=3)
+    by_serial = record(t0, kkt={"serial": SERIAL, "reg_number": None})
+    by_drive = record(t0 + timedelta(hours=1), kkt={"serial": None, "reg_number": None})
+    by_reg = record(t0 + timedelta(hours=2), kkt={"serial": None, "reg_number": REG})
+    for report in (by_serial, by_drive, by_reg):
+        summary = monitoring.ingest_lines([json.dumps(report).encode()])
+        assert (summary.taken, summary.registered, summary.errors) == (1, 0, [])
+    with store.reader() as session:
+        devices = session.execute(select(func.count()).select_from(Device)).scalar_one()
+        seen = session.execute(select(Device.health_at).where(Device.serial == SERIAL)).scalar()
+    assert devices == 1
+    assert seen == t0 + timedelta(hours=2)
+
+
 def test_the_checks_ingest_command(
     store: Store, world: World, clock: FixedClock, tmp_path: Path
 ) -> None:
