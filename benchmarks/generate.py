@@ -3,11 +3,14 @@
 Usage::
 
     python benchmarks/generate.py --db URL --tickets N [--seed S] [--open-share 0.03] [--append]
+                                  [--events]
 
 The directory comes first (a client tree chain → legal entity → site, about 200 engineers, SLA
 plans, contracts, a category catalogue), then the tickets in bulk: SQLAlchemy Core executemany in
-large batches on SQLite, ``COPY`` through psycopg on PostgreSQL. Messages, events, contacts and
-devices are not generated: the queue query does not read them. ANALYZE runs at the end.
+large batches on SQLite, ``COPY`` through psycopg on PostgreSQL. Messages, contacts and devices
+are not generated: the queue query does not read them. Events only with ``--events``: each
+ticket's trail (created, assigned, first response, resolved, closed) derived in SQL from its own
+columns, for benchmarks that ask for a store "with its events". ANALYZE runs at the end.
 """
 
 from __future__ import annotations
@@ -1017,6 +1020,56 @@ def _pg_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(values)
 
 
+def write_events(store: Store, *, after_id: int) -> None:
+    """Each ticket's trail after `after_id`, derived in SQL from the ticket's own columns.
+
+    Created at receipt, assigned at registration (when assigned), the first response, resolved
+    and closed: one ``INSERT … SELECT`` per kind, in ticket order, like the history an
+    engineer's work leaves (the same kinds and fields `services.tickets` writes, without the
+    messages behind them).
+    """
+    as_json = "json_quote({})" if store.is_sqlite else "to_json({})"
+    empty = "'{}'" if store.is_sqlite else "'{}'::json"
+    channel = (
+        "json_object('channel', channel)"
+        if store.is_sqlite
+        else "json_build_object('channel', channel)"
+    )
+    login = as_json.format("(SELECT e.login FROM engineer e WHERE e.id = ticket.assignee_id)")
+    trails = [  # kind, at, after, details, which tickets
+        ("created", "received_at", "NULL", channel, "TRUE"),
+        (
+            "assignee",
+            "coalesce(registered_at, created_at)",
+            login,
+            empty,
+            "assignee_id IS NOT NULL",
+        ),
+        ("first_response", "first_response_at", "NULL", empty, "first_response_at IS NOT NULL"),
+        (
+            "resolved",
+            "resolved_at",
+            as_json.format("resolution_code"),
+            empty,
+            "resolved_at IS NOT NULL",
+        ),
+        ("closed", "closed_at", "NULL", empty, "closed_at IS NOT NULL"),
+    ]
+    started = time.perf_counter()
+    written = 0
+    with store.engine.begin() as conn:
+        if store.is_sqlite:
+            conn.exec_driver_sql("PRAGMA cache_size=-1048576")
+        for kind, at, after, details, which in trails:
+            actor = "assignee_id" if kind in ("first_response", "resolved") else "NULL"
+            written += conn.exec_driver_sql(
+                'INSERT INTO event (ticket_id, at, actor_id, kind, "before", "after", details) '
+                f"SELECT id, {at}, {actor}, '{kind}', NULL, {after}, {details} FROM ticket "
+                f"WHERE id > {int(after_id)} AND {which} ORDER BY id"
+            ).rowcount
+    print(f"wrote {written:,} events in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def ensure_postgres_database(url: str) -> None:
     """CREATE DATABASE if it does not exist (through the server's `postgres` database)."""
     import psycopg
@@ -1049,6 +1102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="PostgreSQL: CREATE DATABASE first when it does not exist",
     )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="write each new ticket's event trail too (about 4 events a ticket)",
+    )
     args = parser.parse_args(argv)
     assert TICKET_COLUMNS == _EXPECTED_COLUMNS, TICKET_COLUMNS
 
@@ -1077,6 +1135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(directory.categories)} categories ({time.perf_counter() - began:.1f} s)"
     )
 
+    with store.reader() as session:
+        before_id = session.execute(select(func.max(Ticket.id))).scalar_one() or 0
     rows = ticket_rows(directory, rng, args.tickets, now, args.open_share)
     loaded = time.perf_counter()
     with indexes_deferred(store):
@@ -1085,6 +1145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             load_postgres(store, rows, args.tickets)
     load_s = time.perf_counter() - loaded
+    if args.events:
+        write_events(store, after_id=before_id)
 
     indexed = time.perf_counter()
     from sdconsole.storage import search

@@ -15,11 +15,13 @@ figures read (migration 0014).
 
 How the work is split between the database and Python was measured on 1,000,000 tickets
 (BENCHMARKS.md, "SLA report"): one query gives each ticket's group and clock states, and its
-minutes, as three texts of numbers, and numpy counts and sorts them (`_tallied_figures`).
+minutes, as three texts of numbers, and numpy counts them and ranks the minutes
+(`_tallied_figures`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,6 +42,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -219,10 +222,6 @@ def sla_figures(
 NO_KEY = -1
 """How the report's columns carry a missing group key or minutes (ids are positive)."""
 
-CHUNK_TICKETS = 2_000_000
-"""Tickets per query, by id range, so that no column's text nears the databases' limit on one
-value (a billion bytes; a million tickets make about 4 MB a column)."""
-
 
 def _tallied_figures(
     session: Session, by: ReportGroup | None, conditions: list[Any], now: datetime
@@ -232,9 +231,10 @@ def _tallied_figures(
     Fetching a million rows into Python costs more than the scan, and SQLite has no hash
     aggregate (a GROUP BY sorts every row) and no percentile function. So one query per
     back end joins each column into one text of numbers (SQLite's ``group_concat`` over the
-    covering index ``ix_ticket_report``, PostgreSQL's ``string_agg`` over a scan); numpy
-    parses the three texts, counts (``bincount``) and sorts (one sort per clock for all
-    groups) in C. Both back ends give the same figures by the same code.
+    covering index ``ix_ticket_report``, PostgreSQL's ``string_agg`` over a parallel scan);
+    numpy parses the three texts, numbers the groups and counts (``bincount``), and finds each
+    group's median and p90 by partitioning, not sorting (`_spreads`), in C. Both back ends
+    give the same figures by the same code.
     """
     import numpy as np  # only this report needs it: not at the CLI's start-up
 
@@ -254,11 +254,11 @@ def _tallied_figures(
         ],
     )
     keys, codes = keyed >> 5, keyed & 31  # arithmetic shift: NO_KEY × 32 + code gives NO_KEY
-    stored_keys, group_of = np.unique(keys, return_inverse=True)
+    stored_keys, group_of = _numbered(keys)
     groups = len(stored_keys)
     counts = np.bincount(group_of * 27 + codes, minlength=groups * 27).reshape(groups, 27)
-    response_spreads, response_total = _sorted_spreads(group_of, response, groups)
-    resolution_spreads, resolution_total = _sorted_spreads(group_of, resolution, groups)
+    response_spreads, response_total = _spreads(group_of, response, groups)
+    resolution_spreads, resolution_total = _spreads(group_of, resolution, groups)
 
     def figures(group: Any, per_code: list[int], rs: Spread, ss: Spread) -> SlaFigures:
         tickets, (registration, to_response, to_resolution) = _tally(enumerate(per_code))
@@ -276,12 +276,28 @@ def _tallied_figures(
     return found, total
 
 
+def _numbered(keys: Any) -> tuple[Any, Any]:
+    """The distinct keys in order, and each key's place among them (``numpy.unique``'s
+    ``return_inverse``): by counting where the keys are ids (a range not much wider than the
+    count), by ``unique``'s sort otherwise."""
+    import numpy as np
+
+    if len(keys) == 0 or int(keys.max()) - NO_KEY > 4 * len(keys) + 1024:
+        return np.unique(keys, return_inverse=True)
+    shifted = keys - NO_KEY  # NO_KEY is the least key: 0 and up
+    present = np.flatnonzero(np.bincount(shifted))
+    places = np.zeros(len(present) and int(present[-1]) + 1, dtype=np.int64)
+    places[present] = np.arange(len(present))
+    return present + NO_KEY, places[shifted]
+
+
 def _integer_columns(session: Session, conditions: list[Any], columns: list[Any]) -> list[Any]:
     """The values of integer `columns` (never NULL) over the tickets meeting `conditions`.
 
     Each column comes back from the database as one text of numbers, joined by the database
     (SQLite's ``group_concat``, PostgreSQL's ``string_agg``), and is parsed by numpy into an
-    int64 array: no Python object per ticket. Long stores are read in id ranges.
+    int64 array: no Python object per ticket. The texts are read in parts (`_parts`), each part
+    one row of texts, so that no text nears the databases' limit on one value.
     """
     import numpy as np
 
@@ -295,19 +311,66 @@ def _integer_columns(session: Session, conditions: list[Any], columns: list[Any]
         func.group_concat(column) if sqlite else func.string_agg(cast(column, Text), literal(","))
         for column in columns
     ]
-    last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
     parts: list[list[Any]] = [[] for _ in columns]
-    for start in range(0, last_id + 1, CHUNK_TICKETS):
-        chunk = list(conditions)
-        if last_id >= CHUNK_TICKETS:
-            # SQLite: `+id` keeps the planner on the covering index rather than the rowid range.
-            ticket_id: Any = literal_column("+ticket.id") if sqlite else _t.id
-            chunk += [ticket_id >= start, ticket_id < start + CHUNK_TICKETS]
-        row = session.connection().execute(select(*joined).where(*chunk)).one()
+    for row in _parts(session, sqlite, joined, conditions):
         for part, text_ in zip(parts, row, strict=True):
             if text_:
                 part.append(np.fromstring(text_, dtype=np.int64, sep=","))
     return [np.concatenate(part) if part else np.empty(0, dtype=np.int64) for part in parts]
+
+
+CHUNK_TICKETS = 2_000_000
+"""SQLite: tickets per query, by id range (a million tickets make about 4 MB a column; the
+limit on one value is a billion bytes)."""
+
+PAGES_PER_PART = 50_000
+"""PostgreSQL: table pages per part (at about 27 tickets a page, 1.3 million tickets)."""
+
+PARALLEL_PARTS = 2
+"""PostgreSQL: the fewest parts, so that its parallel workers share the scan."""
+
+
+def _parts(session: Session, sqlite: bool, joined: list[Any], conditions: list[Any]) -> list[Any]:
+    """Rows of the joined texts, one per part of the tickets; together, every ticket once.
+
+    SQLite: a query per id range (`+id` keeps the planner on the covering index rather than
+    the rowid range). PostgreSQL has no parallel ``string_agg`` (no combine function before
+    16), so one statement joins the parts' aggregates with ``UNION ALL``, each over a range of
+    the table's pages (a TID range scan): its Parallel Append gives the parts to its workers,
+    all under the statement's one snapshot (BENCHMARKS.md, "SLA report": 0.70–0.82 s → 0.32–0.41
+    s for the scan of a million). The last range is open, for pages added since the count.
+    """
+    if sqlite:
+        last_id = session.execute(select(func.max(_t.id))).scalar_one() or 0
+        if last_id < CHUNK_TICKETS:
+            return [session.connection().execute(select(*joined).where(*conditions)).one()]
+        ticket_id: Any = literal_column("+ticket.id")
+        return [
+            session.connection()
+            .execute(
+                select(*joined).where(
+                    *conditions, ticket_id >= start, ticket_id < start + CHUNK_TICKETS
+                )
+            )
+            .one()
+            for start in range(0, last_id + 1, CHUNK_TICKETS)
+        ]
+    pages = session.execute(
+        text("SELECT pg_relation_size('ticket') / current_setting('block_size')::int")
+    ).scalar_one()
+    count = max(PARALLEL_PARTS, -(-pages // PAGES_PER_PART))
+    bounds = [None, *(pages * i // count for i in range(1, count)), None]
+    ctid: Any = literal_column("ticket.ctid")
+    branches = []
+    for low, high in pairwise(bounds):
+        # The bounds are page numbers computed here, never input: safe as literals.
+        ranged = list(conditions)
+        if low is not None:
+            ranged.append(ctid >= literal_column(f"'({int(low)},0)'::tid"))
+        if high is not None:
+            ranged.append(ctid < literal_column(f"'({int(high)},0)'::tid"))
+        branches.append(select(*joined).where(*ranged))
+    return list(session.connection().execute(union_all(*branches)).all())
 
 
 def _group_key(by: ReportGroup | None) -> tuple[Any, Any]:
@@ -323,28 +386,57 @@ def _group_key(by: ReportGroup | None) -> tuple[Any, Any]:
     return GROUP_COLUMNS[by], lambda stored: None if stored == NO_KEY else stored
 
 
-def _sorted_spreads(group_of: Any, minutes: Any, groups: int) -> tuple[list[Spread], Spread]:
-    """Median and p90 of each group's known minutes and of all of them, from one sort.
+def _spreads(group_of: Any, minutes: Any, groups: int) -> tuple[list[Spread], Spread]:
+    """Median and p90 of each group's known minutes and of all of them, with no full sort.
 
-    Each (group, minutes) pair is packed into one integer, group above minutes, so a single
-    sort orders every group's minutes at once and each group is a slice of the result.
+    The minutes are put in group order (a stable sort of the small group numbers, a radix sort
+    below 65,536 groups), and each group's slice, like the whole, is only partitioned around
+    the few ranks `percentile` reads (`_Ranked`).
     """
     import numpy as np
 
     known = minutes != NO_KEY
     values = minutes[known]
-    packed = (group_of[known].astype(np.int64) << 32) | values
-    packed.sort()
-    bounds = np.searchsorted(packed >> 32, np.arange(groups + 1)).tolist()
-    in_order = packed & 0xFFFF_FFFF
-    spreads = [_spread_of(in_order[a:b]) for a, b in pairwise(bounds)]
-    values.sort()
+    of = group_of[known]
+    if groups < 1 << 16:
+        of = of.astype(np.uint16)
+    in_groups = values[np.argsort(of, kind="stable")]
+    bounds = [0, *np.cumsum(np.bincount(of, minlength=groups)).tolist()]
+    spreads = [_spread_of(in_groups[a:b]) for a, b in pairwise(bounds)]
     return spreads, _spread_of(values)
 
 
+SPREAD_FRACTIONS = (0.5, 0.9)
+"""The median and p90 of every spread in the report."""
+
+
+class _Ranked:
+    """Unsorted values as `percentile` reads them: the k-th smallest, for the ranks it needs.
+
+    ``numpy.partition`` puts those ranks in place in linear time, where a sort would order
+    every value.
+    """
+
+    def __init__(self, values: Any, fractions: Sequence[float] = SPREAD_FRACTIONS) -> None:
+        import numpy as np
+
+        self._length = len(values)
+        positions = [(self._length - 1) * fraction for fraction in fractions]
+        ranks = sorted({r for p in positions for r in (math.floor(p), math.ceil(p))})
+        placed = np.partition(values, ranks) if self._length else values
+        self._at = {rank: placed[rank] for rank in ranks} if self._length else {}
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, rank: int) -> Any:
+        return self._at[rank]
+
+
 def _spread_of(values: Any) -> Spread:
-    """`percentile`'s median and p90 of sorted numpy values, as plain floats."""
-    median, p90 = percentile(values, 0.5), percentile(values, 0.9)
+    """`percentile`'s median and p90 of numpy values, as plain floats."""
+    ranked = _Ranked(values)
+    median, p90 = (percentile(ranked, fraction) for fraction in SPREAD_FRACTIONS)
     return Spread(None if median is None else float(median), None if p90 is None else float(p90))
 
 

@@ -6,7 +6,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event, select
 
 from sdconsole.domain.clock import FixedClock
@@ -219,14 +222,31 @@ def test_each_groups_medians_are_those_of_its_own_tickets(
 
 
 @pytest.mark.parametrize("by", [None, *ReportGroup])
-def test_figures_read_in_id_ranges_are_the_same(
+def test_figures_read_in_parts_are_the_same(
     store: Store, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, by: ReportGroup | None
 ) -> None:
     groups, total = figures(store, by=by)
     with store.reader() as session:
         days = queries.sla_days(session=session, scope=PERIOD, now=NOW)
-    monkeypatch.setattr(queries, "CHUNK_TICKETS", 2)
+    if store.engine.dialect.name == "postgresql":
+        # A few tickets a page (the world fits one page): rewritten at the lowest fill factor.
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("ALTER TABLE ticket SET (fillfactor = 10)")
+            c.exec_driver_sql("VACUUM FULL ticket")
+    monkeypatch.setattr(queries, "CHUNK_TICKETS", 2)  # SQLite: id ranges of two tickets
+    monkeypatch.setattr(queries, "PAGES_PER_PART", 1)  # PostgreSQL: a part per table page
+    monkeypatch.setattr(queries, "PARALLEL_PARTS", 3)
+    read_parts = queries._parts
+    filled: list[int] = []
+
+    def parts(*args: Any) -> list[Any]:
+        rows = read_parts(*args)
+        filled.append(sum(1 for row in rows if row[0]))
+        return rows
+
+    monkeypatch.setattr(queries, "_parts", parts)
     in_ranges, total_in_ranges = figures(store, by=by)
+    assert filled and min(filled) > 1  # the tickets did come in several parts
     assert total_in_ranges == total
     assert sorted(in_ranges, key=repr) == sorted(groups, key=repr)
     with store.reader() as session:
@@ -260,3 +280,26 @@ def test_sqlite_figures_read_the_covering_index_alone(
             plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
             details = " ".join(row[-1] for row in plan)
             assert "COVERING INDEX ix_ticket_report" in details, details
+
+
+@given(st.lists(st.integers(-1, 3_000), max_size=200), st.integers(0, 5))
+def test_numbering_and_spreads_agree_with_a_full_sort(keys: list[int], wide: int) -> None:
+    """The counting numbering equals ``numpy.unique``'s; partitioned spreads equal sorted ones."""
+    # `wide` spreads some keys far apart, over the counting path's limit.
+    array = np.array([k * 10**wide if k % 7 == 0 else k for k in keys], dtype=np.int64)
+    stored, places = queries._numbered(array)
+    expected_stored, expected_places = np.unique(array, return_inverse=True)
+    assert stored.tolist() == expected_stored.tolist()
+    assert places.tolist() == expected_places.tolist()
+
+    minutes = np.array([(k * 37) % 500 if k % 5 else queries.NO_KEY for k in keys], dtype=np.int64)
+    spreads, total = queries._spreads(places, minutes, len(stored))
+    for group, spread in enumerate(spreads):
+        mine = sorted(
+            m
+            for m, p in zip(minutes.tolist(), places.tolist(), strict=True)
+            if p == group and m >= 0
+        )
+        assert spread == Spread(percentile(mine, 0.5), percentile(mine, 0.9))
+    known = sorted(m for m in minutes.tolist() if m >= 0)
+    assert total == Spread(percentile(known, 0.5), percentile(known, 0.9))
