@@ -286,7 +286,7 @@ def _numbered(keys: Any) -> tuple[Any, Any]:
         return np.unique(keys, return_inverse=True)
     shifted = keys - NO_KEY  # NO_KEY is the least key: 0 and up
     present = np.flatnonzero(np.bincount(shifted))
-    places = np.zeros(len(present) and int(present[-1]) + 1, dtype=np.int64)
+    places = np.zeros(int(present[-1]) + 1, dtype=np.int64)  # keys is not empty
     places[present] = np.arange(len(present))
     return present + NO_KEY, places[shifted]
 
