@@ -189,6 +189,11 @@ _KNOWN = {
 }  # fmt: skip
 
 
+_NUMBERS = (int, float)
+_TEXTS = (str, int)
+"""Tuples, not ``int | float``: a union is built anew at each call (parsing is per report)."""
+
+
 def _dt(value: Any, where: str, problems: list[str]) -> datetime | None:
     if value in (None, ""):
         return None
@@ -196,7 +201,7 @@ def _dt(value: Any, where: str, problems: list[str]) -> datetime | None:
         problems.append(f"{where}: a date-time string is expected")
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11 reads a trailing Z too
     except ValueError:
         problems.append(f"{where}: not an ISO 8601 date-time: {value[:40]!r}")
         return None
@@ -223,7 +228,7 @@ def _num(
 ) -> float | None:  # noqa: E501
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, _NUMBERS) or math.isnan(value):
         problems.append(f"{where}: a number is expected")
         return None
     if not lo <= value <= hi:
@@ -240,7 +245,7 @@ def _int(value: Any, where: str, problems: list[str]) -> int | None:
 def _text(value: Any, where: str, problems: list[str], limit: int = 100) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str | int):
+    if not isinstance(value, _TEXTS):
         problems.append(f"{where}: a string is expected")
         return None
     return str(value).strip()[:limit] or None

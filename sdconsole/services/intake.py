@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -25,8 +28,14 @@ from sdconsole.classifier.features import Entities, extract_entities
 from sdconsole.config import RoutingSettings, Settings
 from sdconsole.domain.billing import Coverage
 from sdconsole.domain.clock import Clock
-from sdconsole.domain.intake import InboundMessage, ticket_id_from_subject, ticket_tag
+from sdconsole.domain.intake import (
+    InboundAttachment,
+    InboundMessage,
+    ticket_id_from_subject,
+    ticket_tag,
+)
 from sdconsole.domain.model import (
+    OPEN_STATUSES,
     SYSTEM,
     ChannelKind,
     ClientKind,
@@ -38,12 +47,13 @@ from sdconsole.domain.model import (
     Status,
 )
 from sdconsole.domain.priority import assess
+from sdconsole.domain.routing import RouteRequest, route
 from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import routing as routing_service
 from sdconsole.services import sla as sla_service
 from sdconsole.services.billing import coverage_event, coverage_of
-from sdconsole.storage import Store, repositories
+from sdconsole.storage import Store, repositories, search
 from sdconsole.storage.tables import (
     Attachment,
     Category,
@@ -72,6 +82,7 @@ UNKNOWN_SENDER_TAG = "unknown-sender"
 """The tag on a ticket whose sender is no known contact: an engineer binds it."""
 
 _FINISHED = (Status.CLOSED, Status.CANCELLED)
+_OPEN_VALUES = [s.value for s in OPEN_STATUSES]
 
 TILL_AREAS = frozenset({"kkt", "fn", "ofd", "pos", "payments", "peripherals", "chz", "egais"})
 """Catalogue areas whose incidents stop the till they happen on."""
@@ -166,6 +177,231 @@ class IntakeService:
                 f"{type(error).__name__}: {error}",
             )
             return IngestResult(Outcome.DEAD_LETTER, reason=str(error))
+
+    def open_many(self, messages: Sequence[InboundMessage]) -> list[IngestResult]:
+        """Take many inputs at once: for each, in order, the outcome `ingest` would give it.
+
+        The new requests of a known register (a shop and a device named, no contact, no
+        thread to continue: what monitoring sends) are decided from a few reads for the whole
+        batch and written with one statement per table, in one savepoint; everything else, and
+        the whole batch if that savepoint fails, goes through `ingest` one input at a time.
+        """
+        results: dict[int, IngestResult] = {}
+        with self.store.transaction() as session:
+            chosen = self._batchable(session, messages)
+            if chosen:
+                try:
+                    with session.begin_nested():
+                        created = self._open_batch(session, [messages[i] for i in chosen])
+                except Exception:  # noqa: BLE001 - the batch is taken one by one instead
+                    log.exception("batch intake of %d inputs failed; one by one", len(chosen))
+                    chosen = []
+                else:
+                    results.update(zip(chosen, created, strict=True))
+        for index, message in enumerate(messages):
+            if index not in results:
+                results[index] = self.ingest(message)
+        return [results[i] for i in range(len(messages))]
+
+    def _batchable(self, session: Session, messages: Sequence[InboundMessage]) -> list[int]:
+        """The positions of the inputs `_open_batch` decides exactly as `ingest` would: new
+        (neither in the ledger nor repeated in the batch) self-contained requests from a known
+        shop and device, which continue no open thread and name no phone to link."""
+        candidates: dict[tuple[str, str], int] = {}
+        repeats: Counter[tuple[str, str]] = Counter(
+            (m.channel.value, m.idempotency_key) for m in messages
+        )
+        threads: Counter[str | None] = Counter(m.thread_key for m in messages if m.thread_key)
+        for index, message in enumerate(messages):
+            sender = message.sender
+            key = (message.channel.value, message.idempotency_key)
+            if (
+                repeats[key] > 1  # the first is taken, the rest are its duplicates: in order
+                or threads[message.thread_key] > 1  # the later ones continue the first
+                or message.site_id is None
+                or message.device_id is None
+                or message.contact_id is not None
+                or sender.email
+                or sender.phone
+                or sender.telegram_id
+                or message.ticket_id is not None
+                or message.in_reply_to
+                or message.is_auto
+                or message.failure is not None
+                or message.source_ref is not None
+                or message.channel in (ChannelKind.EMAIL, ChannelKind.TELEGRAM)
+                or ticket_id_from_subject(message.subject) is not None
+            ):
+                continue
+            candidates[key] = index
+        by_channel: dict[str, list[str]] = {}
+        for channel, known in candidates:
+            by_channel.setdefault(channel, []).append(known)
+        for channel, keys in by_channel.items():
+            for chunk in _chunks(sorted(keys)):
+                for known in session.execute(
+                    select(Inbound.idempotency_key).where(
+                        Inbound.channel == channel, Inbound.idempotency_key.in_(chunk)
+                    )
+                ).scalars():
+                    candidates.pop((channel, known), None)
+        wanted = {messages[i].thread_key for i in candidates.values() if messages[i].thread_key}
+        continued: set[str | None] = set()
+        for chunk in _chunks(sorted(t for t in wanted if t)):
+            continued.update(
+                session.execute(
+                    select(Ticket.source_key).where(
+                        Ticket.source_key.in_(chunk), Ticket.status.in_(_OPEN_VALUES)
+                    )
+                ).scalars()
+            )
+        chosen = []
+        for index in sorted(candidates.values()):
+            message = messages[index]
+            if message.thread_key in continued:
+                continue
+            text = f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}"
+            if extract_entities(text).phones:
+                continue  # `ingest` would look for a contact by that phone
+            chosen.append(index)
+        return chosen
+
+    def _open_batch(self, session: Session, messages: list[InboundMessage]) -> list[IngestResult]:
+        """New tickets for `_batchable` inputs: the reads once for the batch, the decisions in
+        memory (the same `_plan_ticket`, routing and SLA replay as `ingest`), one write a
+        table."""
+        now = self.clock.now()
+        held = _load_clients(session, {m.site_id for m in messages if m.site_id is not None})
+        held_ids = [c.id for c in held if c.id is not None]
+        for day in sorted({m.received_at.date() for m in messages}):
+            # Fills the session's memo of each client's contract in force that day.
+            repositories.active_contract(
+                session=session,
+                client_ids=held_ids,
+                on=next(m.received_at for m in messages if m.received_at.date() == day),
+            )
+        registers = _registers_at(session, {m.site_id for m in messages if m.site_id})
+        raising = routing_service.raising_clients(session, self.routing, held_ids)
+        policy = routing_service.policy_from(session, self.routing)
+        people = routing_service.candidates(session, now) if policy.assign else []
+        categories: dict[str, Category | None] = {}
+
+        tickets: list[dict[str, Any]] = []
+        trails: list[list[dict[str, Any]]] = []
+        for message in messages:
+            site_id = message.site_id
+            holder, contract = contract_holder(session, site_id, message.received_at)
+            client_id = message.client_id or (holder.id if holder else None)
+            category, suggestions = self._category(session, message, categories)
+            clients = routing_service.client_path(session, site_id)
+            area = category.code.partition(".")[0] if category is not None else None
+            found = _Found(
+                site_id=site_id,
+                device_id=message.device_id,
+                client_id=client_id,
+                contact_id=None,
+                contract=contract,
+                category=category,
+                suggestions=suggestions,
+                linked={},
+                clients=clients,
+                only_till=registers.get(site_id or 0, 0) == 1
+                and (message.device_id is not None or area in TILL_AREAS),
+                raise_impact=any(c in raising for c in clients[0]),
+            )
+            values, covered, details = _plan_ticket(message, found, now)
+            trail: list[dict[str, Any]] = []
+            if covered is not Coverage.COVERED:
+                trail.append(
+                    _event(now, EventKind.FIELD, None, covered.value, {"field": "coverage"})
+                )
+            trail.append(_event(now, EventKind.CREATED, None, Status.NEW.value, details))
+            decision = route(
+                RouteRequest(
+                    category=category.code if category else None,
+                    line=values["line"],
+                    team=values["team"],
+                    priority=values["priority"],
+                    channel=values["channel"],
+                    clients=clients[0],
+                    manager_id=clients[1],
+                ),
+                people,
+                policy,
+            )
+            values["line"], values["team"] = decision.line, decision.team
+            values["assignee_id"] = decision.assignee_id
+            if decision.assignee_id is not None:
+                people = [
+                    replace(c, open_tickets=c.open_tickets + 1)
+                    if c.engineer_id == decision.assignee_id
+                    else c
+                    for c in people
+                ]
+            trail.append(routing_service.routed_event(None, decision, now))
+            reading = sla_service.replay(
+                message.received_at,
+                Priority(values["priority"]),
+                sla_service.facts_for([SimpleNamespace(**e) for e in trail]),
+                sla_service.contract_policy(session, values["contract_id"], site_id),
+                now,
+            )
+            values.update(sla_service.reading_fields(Status.NEW, reading))
+            alerts, values["sla_alerts"], values["sla_next_alert_at"] = sla_service.alerts_reached(
+                None, 0, reading, now
+            )
+            trail.extend(alerts)
+            tickets.append(values)
+            trails.append(trail)
+
+        ticket_ids = _insert_returning(session, Ticket, tickets)
+        entries = [
+            _message_values(ticket_id, message, None)
+            for ticket_id, message in zip(ticket_ids, messages, strict=True)
+        ]
+        message_ids = _insert_returning(session, Message, entries)
+        events = [
+            {**event, "ticket_id": ticket_id}
+            for ticket_id, trail in zip(ticket_ids, trails, strict=True)
+            for event in trail
+        ]
+        session.execute(insert(Event), events)
+        files = [
+            (message_id, item)
+            for message_id, message in zip(message_ids, messages, strict=True)
+            for item in message.attachments
+        ]
+        if files:
+            digests = self.store.blobs.put_many([item.data for _id, item in files])
+            session.execute(
+                insert(Attachment),
+                [
+                    _attachment_values(message_id, item, digest)
+                    for (message_id, item), digest in zip(files, digests, strict=True)
+                ],
+            )
+        session.execute(
+            insert(Inbound),
+            [
+                {
+                    "channel": message.channel.value,
+                    "idempotency_key": message.idempotency_key,
+                    "received_at": message.received_at,
+                    "raw": message.raw,
+                    "source_ref": message.source_ref,
+                    "ticket_id": ticket_id,
+                    "message_id": message_id,
+                }
+                for message, ticket_id, message_id in zip(
+                    messages, ticket_ids, message_ids, strict=True
+                )
+            ],
+        )
+        search.mark_changed(session, ticket_ids)
+        return [
+            IngestResult(Outcome.CREATED, ticket_id, message_id)
+            for ticket_id, message_id in zip(ticket_ids, message_ids, strict=True)
+        ]
 
     def reject(
         self,
@@ -352,69 +588,27 @@ class IntakeService:
         anchor = site_id or client_hint or (contact.client_id if contact else None)
         holder, contract = contract_holder(session, anchor, message.received_at)
         client_id = client_hint or (holder.id if holder else None)
-
         category, suggestions = self._category(session, message)
-        impact = message.impact or (category.default_impact if category else 2)
-        urgency = message.urgency or (category.default_urgency if category else 2)
         clients = routing_service.client_path(session, site_id or client_id)
-        assessment = assess(
-            impact,
-            urgency,
-            text,
+        found = _Found(
+            site_id=site_id,
+            device_id=device_id,
+            client_id=client_id,
+            contact_id=contact.id if contact else None,
+            contract=contract,
+            category=category,
+            suggestions=suggestions,
+            linked=linked,
+            clients=clients,
             only_till=_only_till(session, site_id, device_id, category),
             raise_impact=routing_service.raises_impact(session, self.routing, clients[0]),
         )
-        impact = message.impact or assessment.impact
-        urgency = message.urgency or assessment.urgency
-        priority = message.priority or assessment.priority
-        subject = (
-            clean_line(message.subject)
-            or clean_line(message.body, max_length=80)
-            or _("(no subject)")
-        )
-        covered = coverage_of(contract, category, message.received_at)
-        ticket = Ticket(
-            subject=subject,
-            client_id=client_id,
-            site_id=site_id,
-            contact_id=contact.id if contact else None,
-            device_id=device_id,
-            contract_id=contract.id if contract else None,
-            channel=message.channel.value,
-            category_id=category.id if category else None,
-            impact=impact,
-            urgency=urgency,
-            priority=int(priority),
-            line=category.line if category else 1,
-            team=category.team if category else None,
-            status=Status.NEW.value,
-            received_at=message.received_at,
-            created_at=now,
-            updated_at=now,
-            source_key=message.thread_key,
-            coverage=covered.value,
-            due_at=now,
-        )
+        values, covered, details = _plan_ticket(message, found, now)
+        ticket = Ticket(**values)
         session.add(ticket)
         session.flush()
         if covered is not Coverage.COVERED:
             session.add(coverage_event(ticket, None, covered, now))
-        details: dict[str, Any] = {
-            "channel": message.channel.value,
-            "priority": Priority(priority).label,
-            "category": category.code if category else None,
-            "contract": contract.number if contract else None,
-        }
-        if suggestions and category is None:
-            details["suggestions"] = [
-                {"code": s.code, "confidence": s.confidence} for s in suggestions
-            ]
-        if linked:
-            details["linked"] = linked
-        if assessment.reasons and message.priority is None:
-            details["priority_reasons"] = [
-                {"template": t, "params": dict(p)} for t, p in assessment.reasons
-            ]
         session.add(
             Event(
                 ticket_id=ticket.id,
@@ -446,16 +640,30 @@ class IntakeService:
         )
 
     def _category(
-        self, session: Session, message: InboundMessage
+        self,
+        session: Session,
+        message: InboundMessage,
+        memo: dict[str, Category | None] | None = None,
     ) -> tuple[Category | None, list[Suggestion]]:
-        """The category to apply (None when not confident) and the classifier's suggestions."""
+        """The category to apply (None when not confident) and the classifier's suggestions.
+
+        Args:
+            memo: categories by code already read (a batch's), filled as they are read.
+        """
+
+        def by_code(code: str) -> Category | None:
+            if memo is None:
+                return repositories.category_by_code(session=session, code=code)
+            if code not in memo:
+                memo[code] = repositories.category_by_code(session=session, code=code)
+            return memo[code]
+
         if message.category_code:
-            found = repositories.category_by_code(session=session, code=message.category_code)
-            return found, []
+            return by_code(message.category_code), []
         classifier = self._classifier or self._keywords(session)
         suggestions = classifier.classify(f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}")
         if suggestions and suggestions[0].confidence >= self.routing.classify_threshold:
-            found = repositories.category_by_code(session=session, code=suggestions[0].code)
+            found = by_code(suggestions[0].code)
             if found is not None and found.is_active:
                 return found, suggestions
         return None, suggestions
@@ -488,36 +696,12 @@ class IntakeService:
     def _add_message(
         self, session: Session, ticket: Ticket, message: InboundMessage, contact: Contact | None
     ) -> Message:
-        sender = message.sender
-        author = clean_line(sender.name) or sender.email or sender.phone or sender.telegram_id
-        entry = Message(
-            ticket_id=ticket.id,
-            kind=MessageKind.INBOUND.value,
-            channel=message.channel.value,
-            author_contact_id=contact.id if contact else None,
-            author_name=clean_line(author, max_length=200),
-            body=clean_body(message.body),
-            body_html=message.body_html,
-            created_at=message.received_at,
-            channel_message_id=message.channel_message_id,
-            is_auto=message.is_auto,
-            address=(sender.email or sender.telegram_id or sender.phone or None),
-            notes=[note.as_json() for note in message.notes],
-        )
+        entry = Message(**_message_values(ticket.id, message, contact.id if contact else None))
         session.add(entry)
         session.flush()
         for item in message.attachments:
             digest = self.store.blobs.put(item.data)
-            session.add(
-                Attachment(
-                    message_id=entry.id,
-                    filename=safe_filename(item.filename),
-                    content_type=clean_line(item.content_type, max_length=200)
-                    or "application/octet-stream",
-                    size=len(item.data),
-                    sha256=digest,
-                )
-            )
+            session.add(Attachment(**_attachment_values(entry.id, item, digest)))
         return entry
 
     def _follow_up(
@@ -651,6 +835,178 @@ class IntakeService:
                 },
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a new ticket's fields are decided from: looked up in the store one message at a
+    time by `ingest`, a batch at a time by `open_many`."""
+
+    site_id: int | None
+    device_id: int | None
+    client_id: int | None
+    contact_id: int | None
+    contract: Contract | None
+    category: Category | None
+    suggestions: list[Suggestion]
+    linked: dict[str, str]
+    clients: tuple[tuple[int, ...], int | None]
+    """The `routing.client_path` of the ticket's shop or client."""
+    only_till: bool
+    raise_impact: bool
+
+
+def _plan_ticket(
+    message: InboundMessage, found: _Found, now: datetime
+) -> tuple[dict[str, Any], Coverage, dict[str, Any]]:
+    """A new ticket's column values (before routing and the SLA clocks), whether its contract
+    covers it, and the details of its ``created`` event."""
+    category, contract = found.category, found.contract
+    text = f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}"
+    impact = message.impact or (category.default_impact if category else 2)
+    urgency = message.urgency or (category.default_urgency if category else 2)
+    assessment = assess(
+        impact, urgency, text, only_till=found.only_till, raise_impact=found.raise_impact
+    )
+    impact = message.impact or assessment.impact
+    urgency = message.urgency or assessment.urgency
+    priority = message.priority or assessment.priority
+    subject = (
+        clean_line(message.subject) or clean_line(message.body, max_length=80) or _("(no subject)")
+    )
+    covered = coverage_of(contract, category, message.received_at)
+    values: dict[str, Any] = {
+        "subject": subject,
+        "client_id": found.client_id,
+        "site_id": found.site_id,
+        "contact_id": found.contact_id,
+        "device_id": found.device_id,
+        "contract_id": contract.id if contract else None,
+        "channel": message.channel.value,
+        "category_id": category.id if category else None,
+        "impact": impact,
+        "urgency": urgency,
+        "priority": int(priority),
+        "line": category.line if category else 1,
+        "team": category.team if category else None,
+        "status": Status.NEW.value,
+        "received_at": message.received_at,
+        "created_at": now,
+        "updated_at": now,
+        "source_key": message.thread_key,
+        "coverage": covered.value,
+        "due_at": now,
+    }
+    details: dict[str, Any] = {
+        "channel": message.channel.value,
+        "priority": Priority(priority).label,
+        "category": category.code if category else None,
+        "contract": contract.number if contract else None,
+    }
+    if found.suggestions and category is None:
+        details["suggestions"] = [
+            {"code": s.code, "confidence": s.confidence} for s in found.suggestions
+        ]
+    if found.linked:
+        details["linked"] = found.linked
+    if assessment.reasons and message.priority is None:
+        details["priority_reasons"] = [
+            {"template": t, "params": dict(p)} for t, p in assessment.reasons
+        ]
+    return values, covered, details
+
+
+def _message_values(
+    ticket_id: int | None, message: InboundMessage, contact_id: int | None
+) -> dict[str, Any]:
+    """The thread entry of an input, as column values."""
+    sender = message.sender
+    author = clean_line(sender.name) or sender.email or sender.phone or sender.telegram_id
+    return {
+        "ticket_id": ticket_id,
+        "kind": MessageKind.INBOUND.value,
+        "channel": message.channel.value,
+        "author_contact_id": contact_id,
+        "author_name": clean_line(author, max_length=200),
+        "body": clean_body(message.body),
+        "body_html": message.body_html,
+        "created_at": message.received_at,
+        "channel_message_id": message.channel_message_id,
+        "is_auto": message.is_auto,
+        "address": (sender.email or sender.telegram_id or sender.phone or None),
+        "notes": [note.as_json() for note in message.notes],
+    }
+
+
+def _attachment_values(
+    message_id: int | None, item: InboundAttachment, digest: str
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "filename": safe_filename(item.filename),
+        "content_type": clean_line(item.content_type, max_length=200) or "application/octet-stream",
+        "size": len(item.data),
+        "sha256": digest,
+    }
+
+
+def _event(
+    at: datetime, kind: EventKind, before: Any, after: Any, details: dict[str, Any]
+) -> dict[str, Any]:
+    """A system event of a new ticket, as column values (its ticket id set on writing)."""
+    return {
+        "ticket_id": None,
+        "at": at,
+        "actor_id": None,
+        "kind": kind.value,
+        "before": before,
+        "after": after,
+        "details": details,
+    }
+
+
+def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with one statement and return their ids, in the rows' order."""
+    statement = insert(table).returning(table.id, sort_by_parameter_order=True)
+    return [int(row_id) for row_id in session.execute(statement, rows).scalars()]
+
+
+def _load_clients(session: Session, site_ids: set[int]) -> list[Client]:
+    """The shops and everything above them, read into the session a level at a time (so
+    `client_chain` and the SLA's shop zone find them there); returned to keep them held."""
+    held: list[Client] = []
+    wanted = sorted(site_ids)
+    seen: set[int] = set()
+    for _depth in range(6):  # shop → legal entity → chain, and a margin
+        if not wanted:
+            break
+        seen.update(wanted)
+        level = [
+            client
+            for chunk in _chunks(wanted)
+            for client in session.execute(select(Client).where(Client.id.in_(chunk))).scalars()
+        ]
+        held.extend(level)
+        wanted = sorted({c.parent_id for c in level if c.parent_id} - seen)
+    return held
+
+
+def _registers_at(session: Session, site_ids: set[int]) -> dict[int, int]:
+    """The active cash registers of each shop (what `_only_till` counts), by shop."""
+    counts: dict[int, int] = {}
+    for chunk in _chunks(sorted(site_ids)):
+        rows = session.execute(
+            select(Device.site_id, func.count())
+            .where(Device.site_id.in_(chunk), Device.kind == "kkt", Device.is_active.is_(True))
+            .group_by(Device.site_id)
+        ).all()
+        counts.update((int(site), int(count)) for site, count in rows)
+    return counts
+
+
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def contract_holder(

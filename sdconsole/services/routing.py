@@ -6,8 +6,9 @@ The decision itself is `sdconsole.domain.routing.route` (pure); docs/routing.md 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -148,22 +149,50 @@ def route_ticket(
     ticket.team = decision.team
     if decision.assignee_id is not None:
         ticket.assignee_id = decision.assignee_id
-    session.add(
-        Event(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=actor.engineer_id,
-            kind=EventKind.ROUTED.value,
-            after=decision.assignee,
-            details={
-                "line": decision.line,
-                "team": decision.team,
-                "rule": decision.rule,
-                "reasons": [r.as_json() for r in decision.reasons],
-            },
-        )
-    )
+    session.add(Event(**routed_event(ticket.id, decision, now, actor)))
     return decision
+
+
+def routed_event(
+    ticket_id: int | None, decision: Route, now: datetime, actor: Actor = SYSTEM
+) -> dict[str, Any]:
+    """The ``routed`` event of a decision, as column values."""
+    return {
+        "ticket_id": ticket_id,
+        "at": now,
+        "actor_id": actor.engineer_id,
+        "kind": EventKind.ROUTED.value,
+        "before": None,
+        "after": decision.assignee,
+        "details": {
+            "line": decision.line,
+            "team": decision.team,
+            "rule": decision.rule,
+            "reasons": [r.as_json() for r in decision.reasons],
+        },
+    }
+
+
+def raising_clients(
+    session: Session, settings: RoutingSettings, client_ids: Iterable[int]
+) -> frozenset[int]:
+    """Which of these clients are ones whose requests count one impact level higher (what
+    `raises_impact` asks of one path, for a batch's paths at once)."""
+    wanted = sorted(set(client_ids))
+    if not settings.raise_impact_clients or not wanted:
+        return frozenset()
+    refs = settings.raise_impact_clients
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(
+            session.exec(
+                select(Client.id).where(
+                    col(Client.id).in_(wanted[start : start + 500]),
+                    or_(col(Client.external_id).in_(refs), col(Client.inn).in_(refs)),
+                )
+            ).all()
+        )
+    return frozenset(i for i in found if i is not None)
 
 
 def routing_decision(

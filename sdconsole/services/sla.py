@@ -65,35 +65,59 @@ def policy_for(session: Session, ticket: Ticket) -> Policy:
     refreshes many tickets of one contract; a plan edited in another transaction is seen by the
     next one.
     """
-    if ticket.contract_id is None:
+    return contract_policy(session, ticket.contract_id, ticket.site_id)
+
+
+def contract_policy(session: Session, contract_id: int | None, site_id: int | None) -> Policy:
+    """`policy_for` a ticket of this contract at this shop (kept for the transaction)."""
+    if contract_id is None:
         return DEFAULT_POLICY
     cache: dict[tuple[int, int | None], Policy] = session.info.setdefault("sla_policies", {})
-    key = (ticket.contract_id, ticket.site_id)
+    key = (contract_id, site_id)
     if key not in cache:
-        cache[key] = _load_policy(session, ticket)
+        cache[key] = _load_policy(session, contract_id, site_id)
     return cache[key]
 
 
-def _load_policy(session: Session, ticket: Ticket) -> Policy:
+_PlanRows = tuple[SlaPlan, dict[int, SlaTarget], dict[int, BusinessCalendar]]
+
+
+def _plan_rows(session: Session, contract_id: int) -> _PlanRows | None:
+    """The contract's SLA plan, its targets by priority and its calendars, read once per
+    transaction (a batch opens tickets at thousands of shops of one contract)."""
+    cache: dict[int, _PlanRows | None] = session.info.setdefault("sla_plan_rows", {})
+    if contract_id in cache:
+        return cache[contract_id]
     plan = session.execute(
         select(SlaPlan)
         .join(Contract, Contract.sla_plan_id == SlaPlan.id)
-        .where(Contract.id == ticket.contract_id)
+        .where(Contract.id == contract_id)
     ).scalar_one_or_none()
-    if plan is None:
+    found: _PlanRows | None = None
+    if plan is not None:
+        rows = session.execute(select(SlaTarget).where(SlaTarget.plan_id == plan.id)).scalars()
+        by_priority = {row.priority: row for row in rows}
+        calendar_ids = {plan.calendar_id} | {
+            row.calendar_id for row in by_priority.values() if row.calendar_id is not None
+        }
+        calendar_rows = {
+            row.id: row
+            for row in session.execute(
+                select(BusinessCalendar).where(BusinessCalendar.id.in_(calendar_ids))
+            ).scalars()
+        }
+        found = (plan, by_priority, calendar_rows)
+    cache[contract_id] = found
+    return found
+
+
+def _load_policy(session: Session, contract_id: int, site_id: int | None) -> Policy:
+    rows = _plan_rows(session, contract_id)
+    if rows is None:
         return DEFAULT_POLICY
-    zone = _site_zone(session, ticket.site_id)
-    rows = session.execute(select(SlaTarget).where(SlaTarget.plan_id == plan.id)).scalars()
-    by_priority = {row.priority: row for row in rows}
-    calendar_ids = {plan.calendar_id} | {
-        row.calendar_id for row in by_priority.values() if row.calendar_id is not None
-    }
-    calendars = {
-        row.id: _calendar(row, zone)
-        for row in session.execute(
-            select(BusinessCalendar).where(BusinessCalendar.id.in_(calendar_ids))
-        ).scalars()
-    }
+    plan, by_priority, calendar_rows = rows
+    zone = _site_zone(session, site_id)
+    calendars = {row_id: _calendar(row, zone) for row_id, row in calendar_rows.items()}
     targets: dict[Priority, Targets] = {}
     per_priority: dict[Priority, Calendar] = {}
     for priority in Priority:
@@ -163,55 +187,77 @@ def refresh(session: Session, ticket: Ticket, now: datetime) -> SlaReading:
 
 def raise_alerts(session: Session, ticket: Ticket, reading: SlaReading, now: datetime) -> None:
     """Record each warning and breach reached by `now` once, and note when the next is due."""
-    pending = pending_alerts(reading, ticket.sla_alerts)
+    events, ticket.sla_alerts, ticket.sla_next_alert_at = alerts_reached(
+        ticket.id, ticket.sla_alerts, reading, now
+    )
+    for values in events:
+        session.add(Event(**values))
+
+
+def alerts_reached(
+    ticket_id: int | None, raised: int, reading: SlaReading, now: datetime
+) -> tuple[list[dict[str, Any]], int, datetime | None]:
+    """The alert events a reading has reached by `now` and not yet raised (as column values),
+    the ticket's alert bits with them, and when the next one falls due."""
+    pending = pending_alerts(reading, raised)
+    events: list[dict[str, Any]] = []
     for alert in pending:
         if alert.at > now:
             break
-        session.add(
-            Event(
-                ticket_id=ticket.id,
-                at=alert.at,
-                actor_id=None,
-                kind=EventKind.SLA.value,
-                after=alert.level.value,
-                details={
+        events.append(
+            {
+                "ticket_id": ticket_id,
+                "at": alert.at,
+                "actor_id": None,
+                "kind": EventKind.SLA.value,
+                "before": None,
+                "after": alert.level.value,
+                "details": {
                     "clock": alert.clock.value,
                     "recorded_at": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
                 },
-            )
+            }
         )
-        ticket.sla_alerts |= alert.bit
-    ticket.sla_next_alert_at = next((a.at for a in pending if a.at > now), None)
+        raised |= alert.bit
+    return events, raised, next((a.at for a in pending if a.at > now), None)
 
 
 def store_reading(ticket: Ticket, reading: SlaReading) -> None:
     """Write a replay's result to the ticket's SLA fields."""
+    for name, value in reading_fields(Status(ticket.status), reading).items():
+        setattr(ticket, name, value)
+
+
+def reading_fields(status: Status, reading: SlaReading) -> dict[str, Any]:
+    """A replay's result as the ticket's SLA column values, for a ticket in `status`."""
     registration, response, resolution = reading
-    ticket.registration_due_at = registration.due_at
-    ticket.registered_at = registration.stopped_at
-    ticket.registration_breached = registration.breached
-    ticket.response_due_at = response.due_at
-    ticket.response_breached = response.breached
-    ticket.response_minutes = response.elapsed if response.stopped_at is not None else None
-    ticket.resolution_due_at = resolution.due_at
-    ticket.resolution_breached = resolution.breached
-    finished = Status(ticket.status) in (Status.RESOLVED, Status.CLOSED)
-    ticket.resolution_minutes = resolution.elapsed if finished else None
-    ticket.paused_at = reading.paused_since
-    ticket.paused_minutes = resolution.paused
-    ticket.due_at = queue_due(
-        response_due=response.due_at,
-        resolution_due=resolution.due_at if resolution.stopped_at is None else None,
-        responded=response.stopped_at is not None,
-        paused=reading.paused_since is not None,
-    )
+    finished = status in (Status.RESOLVED, Status.CLOSED)
+    return {
+        "registration_due_at": registration.due_at,
+        "registered_at": registration.stopped_at,
+        "registration_breached": registration.breached,
+        "response_due_at": response.due_at,
+        "response_breached": response.breached,
+        "response_minutes": response.elapsed if response.stopped_at is not None else None,
+        "resolution_due_at": resolution.due_at,
+        "resolution_breached": resolution.breached,
+        "resolution_minutes": resolution.elapsed if finished else None,
+        "paused_at": reading.paused_since,
+        "paused_minutes": resolution.paused,
+        "due_at": queue_due(
+            response_due=response.due_at,
+            resolution_due=resolution.due_at if resolution.stopped_at is None else None,
+            responded=response.stopped_at is not None,
+            paused=reading.paused_since is not None,
+        ),
+    }
 
 
 def _site_zone(session: Session, site_id: int | None) -> str:
     if site_id is None:
         return DEFAULT_ZONE
-    zone = session.execute(select(Client.timezone).where(Client.id == site_id)).scalar()
-    return zone or DEFAULT_ZONE
+    site = session.get(Client, site_id)  # a batch has its shops in the session already
+    return (site.timezone if site is not None else None) or DEFAULT_ZONE
 
 
 def _calendar(row: BusinessCalendar, site_zone: str) -> Calendar:

@@ -165,6 +165,12 @@ def _has_index(session: OrmSession) -> bool:
     return bool(cached)
 
 
+def mark_changed(session: OrmSession, ticket_ids: Iterable[int]) -> None:
+    """Have these tickets indexed again when the transaction commits: for rows written with
+    Core statements, which the session's flush does not see."""
+    session.info.setdefault(_DIRTY, set()).update(ticket_ids)
+
+
 @event.listens_for(OrmSession, "after_flush")
 def _collect(session: OrmSession, _context: Any) -> None:
     dirty: set[int] = session.info.setdefault(_DIRTY, set())

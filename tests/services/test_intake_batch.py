@@ -1,0 +1,248 @@
+"""`IntakeService.open_many`: a batch of new requests is written as `ingest` would write them.
+
+Each test runs the same inputs through `ingest` one at a time on one fresh store and through
+`open_many` on another, seeded alike, and compares every row the two left behind: tickets
+(routing, priority, SLA fields and alerts), events, thread entries, attachments and the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from sdconsole.config import RoutingSettings
+from sdconsole.domain.clock import FixedClock
+from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
+from sdconsole.domain.model import ChannelKind
+from sdconsole.services.catalogue import default_catalogue, sync_catalogue
+from sdconsole.services.intake import IngestResult, IntakeService, Outcome
+from sdconsole.storage import Store
+from sdconsole.storage.tables import Attachment, Client, Device, Event, Inbound, Message, Ticket
+from tests.conftest import _reset_postgres, add_engineer
+from tests.services.helpers import make_world
+
+ROUTING = RoutingSettings(raise_impact_clients=["CH-2"])
+TABLES = (Ticket, Event, Message, Attachment, Inbound)
+
+
+def seed(store: Store, now: datetime) -> dict[str, int]:
+    """Three shops: the contract's with one till, the contract's with two, and one of a chain
+    with no contract whose requests count one impact higher; two engineers to route to."""
+    world = make_world(store, now)
+    add_engineer(store, "anna", lines=(1, 2), teams=("kkt", "monitoring"))
+    add_engineer(store, "boris", lines=(1,), teams=("kkt",))
+    with store.transaction() as session:
+        sync_catalogue(session=session, catalogue=default_catalogue())
+        stamps = {"created_at": now, "updated_at": now}
+        second = Client(
+            kind="site", name="Магазин №8", parent_id=world.chain_id, external_id="S-8", **stamps
+        )
+        other = Client(kind="chain", name="Сеть без договора", external_id="CH-2", **stamps)
+        session.add_all([second, other])
+        session.flush()
+        third = Client(
+            kind="site", name="Магазин №9", parent_id=other.id, timezone="Asia/Omsk", **stamps
+        )
+        session.add(third)
+        session.flush()
+        devices = {
+            "only": Device(site_id=world.site_id, kind="kkt", reg_number="0000000001000001"),
+            "first": Device(site_id=second.id, kind="kkt", reg_number="0000000002000002"),
+            "second": Device(site_id=second.id, kind="kkt", reg_number="0000000003000003"),
+            "omsk": Device(site_id=third.id, kind="kkt", reg_number="0000000004000004"),
+        }
+        session.add_all(devices.values())
+        session.flush()
+        return {name: device.id or 0 for name, device in devices.items()} | {
+            "site:only": world.site_id,
+            "site:first": second.id or 0,
+            "site:second": second.id or 0,
+            "site:omsk": third.id or 0,
+        }
+
+
+def health(
+    ids: dict[str, int], device: str, check: str, at: datetime, *, key: str | None = None
+) -> InboundMessage:
+    """A monitoring request as `Monitoring` sends one."""
+    raw = f'{{"device": "{device}", "check": "{check}", "at": "{at.isoformat()}"}}'.encode()
+    return InboundMessage(
+        channel=ChannelKind.MONITORING,
+        idempotency_key=key or f"health:{ids[device]}:{check}:{at.isoformat()}",
+        received_at=at,
+        sender=Sender(name="monitoring (atol-dto10)"),
+        subject=f"{check} · ККТ {device}",
+        body=f"Check {check}: warning.\nККТ: РН {ids[device]}",
+        raw=raw,
+        thread_key=f"health:{ids[device]}:{check.partition('.')[0]}",
+        device_id=ids[device],
+        site_id=ids[f"site:{device}"],
+        category_code=f"monitoring.{check}",
+        attachments=(InboundAttachment("health-report.json", "application/json", raw),),
+    )
+
+
+def dump(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the intake's tables, in id order; but the ticket's optimistic-lock counter,
+    which counts the ORM's writes of the row (one by one: an insert and then updates)."""
+    with store.reader() as session:
+        return {
+            table.__tablename__: [
+                {k: v for k, v in row._mapping.items() if k != "version"}
+                for row in session.execute(select(table.__table__).order_by(table.id))
+            ]
+            for table in TABLES
+        }
+
+
+Run = Callable[[IntakeService, list[InboundMessage]], list[IngestResult]]
+
+
+def one_by_one(intake: IntakeService, messages: list[InboundMessage]) -> list[IngestResult]:
+    return [intake.ingest(message) for message in messages]
+
+
+def in_a_batch(intake: IntakeService, messages: list[InboundMessage]) -> list[IngestResult]:
+    return intake.open_many(messages)
+
+
+@pytest.fixture
+def compare(store_url: str, tmp_path: Path, clock: FixedClock) -> Callable[..., tuple[Any, ...]]:
+    """Run `make(ids)`'s inputs both ways on fresh stores; the rows must be the same."""
+
+    def run(
+        make: Callable[[dict[str, int]], list[InboundMessage]],
+        before: Callable[[IntakeService, dict[str, int]], object] | None = None,
+        *,
+        batch_only: bool = True,
+        monkeypatch: pytest.MonkeyPatch | None = None,
+    ) -> tuple[Any, ...]:
+        outcomes, rows = [], []
+        for name, way in (("single", one_by_one), ("batch", in_a_batch)):
+            if store_url.startswith("sqlite"):
+                url = f"sqlite:///{tmp_path / f'{name}.db'}"
+            else:
+                _reset_postgres(store_url)
+                url = store_url
+            store = Store(url, attachments_dir=tmp_path / f"{name}-attachments")
+            store.upgrade()
+            ids = seed(store, clock.now())
+            intake = IntakeService(store, clock, routing=ROUTING)
+            if before is not None:
+                before(intake, ids)
+            if way is in_a_batch and batch_only and monkeypatch is not None:
+                monkeypatch.setattr(IntakeService, "ingest", _refuse)
+            outcomes.append(way(intake, make(ids)))
+            if monkeypatch is not None:
+                monkeypatch.undo()
+            rows.append(dump(store))
+            blobs = sorted(p.name for p in (tmp_path / f"{name}-attachments").rglob("*"))
+            rows[-1]["blobs"] = [{"name": n} for n in blobs if not n.startswith(".tmp")]
+            rows[-1]["ids"] = [ids]
+            store.dispose()
+        single, batch = rows
+        for table in single:
+            for one, other in zip(single[table], batch[table], strict=False):
+                assert {k: v for k, v in other.items() if one.get(k) != v} == {}, table
+            assert batch[table] == single[table], table
+        return (*outcomes, single)
+
+    return run
+
+
+def _refuse(self: IntakeService, message: InboundMessage) -> IngestResult:
+    raise AssertionError(f"{message.idempotency_key} went one by one, not in the batch")
+
+
+def test_a_batch_of_new_requests_is_written_as_one_by_one(
+    compare: Callable[..., tuple[Any, ...]],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = clock.now()
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        return [
+            health(ids, "only", "fn-expiry.warning", now - timedelta(minutes=5)),
+            health(ids, "first", "ofd-backlog-age.critical", now - timedelta(minutes=1)),
+            health(ids, "second", "disk-fill.warning", now - timedelta(minutes=2)),
+            health(ids, "omsk", "disk-fill.warning", now - timedelta(minutes=3)),
+            # Received days ago: its clocks have breached by now, the alerts are recorded.
+            health(ids, "only", "fn-memory.critical", now - timedelta(days=3)),
+            # A category the catalogue does not have: no category, the defaults.
+            health(ids, "first", "no-such-check.warning", now),
+        ]
+
+    single, batch, rows = compare(make, monkeypatch=monkeypatch)
+    ids = rows["ids"][0]
+    assert [r.outcome for r in batch] == [Outcome.CREATED] * 6
+    assert batch == single
+    # The inputs reach what the batch decides in memory: both engineers take tickets, the only
+    # till is P1, the contract's and the default clocks run, the old one has breached.
+    tickets = rows["ticket"]
+    assert {t["assignee_id"] for t in tickets} == {1, 2}
+    impacts = {(t["site_id"], t["impact"]) for t in tickets}
+    only, two, omsk = ids["site:only"], ids["site:first"], ids["site:omsk"]
+    assert impacts == {(only, 1), (two, 2), (omsk, 1)}  # the only till; CH-2 counts higher
+    assert len({t["resolution_due_at"] - t["received_at"] for t in tickets}) > 1
+    assert any(t["response_breached"] for t in tickets)
+    assert {e["kind"] for e in rows["event"]} >= {"created", "routed", "sla", "field"}
+
+
+def test_what_the_batch_cannot_decide_goes_one_by_one_and_nothing_is_doubled(
+    compare: Callable[..., tuple[Any, ...]], clock: FixedClock
+) -> None:
+    now = clock.now()
+    at = now - timedelta(minutes=10)
+
+    def before(intake: IntakeService, ids: dict[str, int]) -> None:
+        intake.ingest(health(ids, "only", "fn-expiry.warning", at))  # an open ticket
+        intake.ingest(health(ids, "omsk", "disk-fill.warning", at, key="seen"))
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        # The batch writes its own first, then the rest one by one: in this order, one by one
+        # gives the same ids too.
+        return [
+            health(ids, "second", "ofd-backlog-age.critical", now),
+            # Continues the open ticket of its thread: appended, not a second ticket.
+            health(ids, "only", "fn-expiry.critical", now),
+            # Already in the ledger: a duplicate.
+            health(ids, "omsk", "disk-fill.warning", at, key="seen"),
+            # The same input twice in the batch: the second is a duplicate of the first.
+            health(ids, "first", "disk-fill.warning", at, key="twice"),
+            health(ids, "first", "disk-fill.warning", at, key="twice"),
+        ]
+
+    single, batch, _rows = compare(make, before, batch_only=False)
+    assert [r.outcome for r in single] == [
+        Outcome.CREATED,
+        Outcome.APPENDED,
+        Outcome.DUPLICATE,
+        Outcome.CREATED,
+        Outcome.DUPLICATE,
+    ]
+    assert batch == single
+
+
+def test_a_batch_that_fails_is_taken_one_by_one(
+    store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = seed(store, clock.now())
+    intake = IntakeService(store, clock, routing=ROUTING)
+
+    def broken(*_args: Any, **_kwargs: Any) -> list[str]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.blobs, "put_many", broken)
+    messages = [health(ids, "only", "fn-expiry.warning", clock.now())]
+    with store.transaction():
+        results = intake.open_many(messages)
+    assert [r.outcome for r in results] == [Outcome.CREATED]
+    with store.reader() as session:
+        assert len(session.execute(select(Ticket.id)).all()) == 1
+        assert len(session.execute(select(Inbound.id)).all()) == 1
