@@ -31,6 +31,7 @@ from sdconsole.domain.clock import Clock
 from sdconsole.domain.intake import (
     InboundAttachment,
     InboundMessage,
+    Sender,
     ticket_id_from_subject,
     ticket_tag,
 )
@@ -181,10 +182,11 @@ class IntakeService:
     def open_many(self, messages: Sequence[InboundMessage]) -> list[IngestResult]:
         """Take many inputs at once: for each, in order, the outcome `ingest` would give it.
 
-        The new requests of a known register (a shop and a device named, no contact, no
-        thread to continue: what monitoring sends) are decided from a few reads for the whole
-        batch and written with one statement per table, in one savepoint; everything else, and
-        the whole batch if that savepoint fails, goes through `ingest` one input at a time.
+        The new requests among them (no ticket or thread to continue, not an automatic reply,
+        nothing in the text to link one by one) are decided from a few reads for the whole
+        batch and written with one statement per table, in one savepoint; the rest, and the
+        whole batch if that savepoint fails, go through `ingest` one input at a time, after
+        the batch's.
         """
         results: dict[int, IngestResult] = {}
         with self.store.transaction() as session:
@@ -192,44 +194,43 @@ class IntakeService:
             if chosen:
                 try:
                     with session.begin_nested():
-                        created = self._open_batch(session, [messages[i] for i in chosen])
+                        created = self._open_batch(
+                            session, [(messages[i], contact) for i, contact in chosen]
+                        )
                 except Exception:  # noqa: BLE001 - the batch is taken one by one instead
                     log.exception("batch intake of %d inputs failed; one by one", len(chosen))
-                    chosen = []
                 else:
-                    results.update(zip(chosen, created, strict=True))
+                    results.update(zip((i for i, _c in chosen), created, strict=True))
         for index, message in enumerate(messages):
             if index not in results:
                 results[index] = self.ingest(message)
         return [results[i] for i in range(len(messages))]
 
-    def _batchable(self, session: Session, messages: Sequence[InboundMessage]) -> list[int]:
-        """The positions of the inputs `_open_batch` decides exactly as `ingest` would: new
-        (neither in the ledger nor repeated in the batch) self-contained requests from a known
-        shop and device, which continue no open thread and name no phone to link."""
-        candidates: dict[tuple[str, str], int] = {}
+    def _batchable(
+        self, session: Session, messages: Sequence[InboundMessage]
+    ) -> list[tuple[int, Contact | None]]:
+        """The inputs `_open_batch` decides exactly as `ingest` would, with their contacts: new
+        ones (neither in the ledger nor repeated in the batch) that continue no ticket or open
+        thread, are no automatic reply, and whose text `ingest` would not link one by one (a
+        register's number, a phone or an ИНН to look up)."""
         repeats: Counter[tuple[str, str]] = Counter(
             (m.channel.value, m.idempotency_key) for m in messages
         )
-        threads: Counter[str | None] = Counter(m.thread_key for m in messages if m.thread_key)
+        threads: Counter[str] = Counter(m.thread_key for m in messages if m.thread_key)
+        refs: Counter[str] = Counter(m.source_ref for m in messages if m.source_ref)
+        candidates: dict[tuple[str, str], int] = {}
         for index, message in enumerate(messages):
-            sender = message.sender
             key = (message.channel.value, message.idempotency_key)
             if (
                 repeats[key] > 1  # the first is taken, the rest are its duplicates: in order
-                or threads[message.thread_key] > 1  # the later ones continue the first
-                or message.site_id is None
-                or message.device_id is None
+                or (message.thread_key and threads[message.thread_key] > 1)  # they continue it
+                or (message.source_ref and refs[message.source_ref] > 1)
                 or message.contact_id is not None
-                or sender.email
-                or sender.phone
-                or sender.telegram_id
+                or (message.device_id is not None and message.site_id is None)
                 or message.ticket_id is not None
                 or message.in_reply_to
                 or message.is_auto
                 or message.failure is not None
-                or message.source_ref is not None
-                or message.channel in (ChannelKind.EMAIL, ChannelKind.TELEGRAM)
                 or ticket_id_from_subject(message.subject) is not None
             ):
                 continue
@@ -245,7 +246,15 @@ class IntakeService:
                     )
                 ).scalars():
                     candidates.pop((channel, known), None)
-        wanted = {messages[i].thread_key for i in candidates.values() if messages[i].thread_key}
+        wanted = {messages[i].source_ref for i in candidates.values()} - {None}
+        fetched: set[str | None] = set()
+        for chunk in _chunks(sorted(r for r in wanted if r)):
+            fetched.update(
+                session.execute(select(Inbound.source_ref).where(Inbound.source_ref.in_(chunk)))
+                .scalars()
+                .all()
+            )
+        wanted = {messages[i].thread_key for i in candidates.values()} - {None}
         continued: set[str | None] = set()
         for chunk in _chunks(sorted(t for t in wanted if t)):
             continued.update(
@@ -255,23 +264,52 @@ class IntakeService:
                     )
                 ).scalars()
             )
-        chosen = []
-        for index in sorted(candidates.values()):
+        kept = [
+            i
+            for i in sorted(candidates.values())
+            if messages[i].thread_key not in continued and messages[i].source_ref not in fetched
+        ]
+        contacts = _contacts_for(session, [messages[i].sender for i in kept])
+        chosen: list[tuple[int, Contact | None]] = []
+        for index, contact in zip(kept, contacts, strict=True):
             message = messages[index]
-            if message.thread_key in continued:
+            entities = extract_entities(f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}")
+            if (
+                (contact is None and entities.phones)  # `ingest` looks for a contact by it
+                or (
+                    message.device_id is None
+                    and (
+                        entities.reg_numbers
+                        or entities.numbers16
+                        or entities.fn_serials
+                        or entities.kkt_serials
+                    )
+                )
+                or (
+                    message.site_id is None
+                    and message.client_id is None
+                    and contact is None
+                    and entities.inns
+                )
+            ):
                 continue
-            text = f"{message.subject}\n{message.body[:CLASSIFY_CHARS]}"
-            if extract_entities(text).phones:
-                continue  # `ingest` would look for a contact by that phone
-            chosen.append(index)
+            chosen.append((index, contact))
         return chosen
 
-    def _open_batch(self, session: Session, messages: list[InboundMessage]) -> list[IngestResult]:
+    def _open_batch(
+        self, session: Session, items: list[tuple[InboundMessage, Contact | None]]
+    ) -> list[IngestResult]:
         """New tickets for `_batchable` inputs: the reads once for the batch, the decisions in
         memory (the same `_plan_ticket`, routing and SLA replay as `ingest`), one write a
         table."""
         now = self.clock.now()
-        held = _load_clients(session, {m.site_id for m in messages if m.site_id is not None})
+        messages = [message for message, _contact in items]
+        held = _load_clients(
+            session,
+            {m.site_id for m in messages if m.site_id is not None}
+            | {m.client_id for m in messages if m.client_id is not None}
+            | {c.client_id for _m, c in items if c is not None and c.client_id is not None},
+        )
         held_ids = [c.id for c in held if c.id is not None]
         for day in sorted({m.received_at.date() for m in messages}):
             # Fills the session's memo of each client's contract in force that day.
@@ -280,41 +318,59 @@ class IntakeService:
                 client_ids=held_ids,
                 on=next(m.received_at for m in messages if m.received_at.date() == day),
             )
-        registers = _registers_at(session, {m.site_id for m in messages if m.site_id})
         raising = routing_service.raising_clients(session, self.routing, held_ids)
         policy = routing_service.policy_from(session, self.routing)
         people = routing_service.candidates(session, now) if policy.assign else []
         categories: dict[str, Category | None] = {}
+        acknowledged = _acknowledgements(
+            session, [_ack_address(m) for m in messages], now - timedelta(hours=1)
+        )
+
+        # Who and where first: the shops' register counts are read for all of them at once.
+        firsts: list[tuple[int | None, int | None, Contract | None]] = []
+        for message, contact in items:
+            site_id = message.site_id
+            if site_id is None and contact is not None:
+                owner = session.get(Client, contact.client_id)  # in the session: no read
+                if owner is not None and owner.kind == ClientKind.SITE:
+                    site_id = owner.id
+            anchor = site_id or message.client_id or (contact.client_id if contact else None)
+            holder, contract = contract_holder(session, anchor, message.received_at)
+            firsts.append((site_id, message.client_id or (holder.id if holder else None), contract))
+        registers = _registers_at(session, {site for site, _c, _k in firsts if site is not None})
 
         tickets: list[dict[str, Any]] = []
         trails: list[list[dict[str, Any]]] = []
-        for message in messages:
-            site_id = message.site_id
-            holder, contract = contract_holder(session, site_id, message.received_at)
-            client_id = message.client_id or (holder.id if holder else None)
+        acks: list[str | None] = []
+        for (message, contact), (site_id, client_id, contract) in zip(items, firsts, strict=True):
             category, suggestions = self._category(session, message, categories)
-            clients = routing_service.client_path(session, site_id)
+            clients = routing_service.client_path(session, site_id or client_id)
             area = category.code.partition(".")[0] if category is not None else None
             found = _Found(
                 site_id=site_id,
                 device_id=message.device_id,
                 client_id=client_id,
-                contact_id=None,
+                contact_id=contact.id if contact else None,
                 contract=contract,
                 category=category,
                 suggestions=suggestions,
                 linked={},
                 clients=clients,
-                only_till=registers.get(site_id or 0, 0) == 1
+                only_till=site_id is not None
+                and registers.get(site_id, 0) == 1
                 and (message.device_id is not None or area in TILL_AREAS),
                 raise_impact=any(c in raising for c in clients[0]),
             )
             values, covered, details = _plan_ticket(message, found, now)
+            unknown = contact is None and message.channel in (
+                ChannelKind.EMAIL,
+                ChannelKind.TELEGRAM,
+            )
+            values["tags"] = [UNKNOWN_SENDER_TAG] if unknown else []
             trail: list[dict[str, Any]] = []
             if covered is not Coverage.COVERED:
-                trail.append(
-                    _event(now, EventKind.FIELD, None, covered.value, {"field": "coverage"})
-                )
+                coverage = {"field": "coverage"}
+                trail.append(_event(now, EventKind.FIELD, None, covered.value, coverage))
             trail.append(_event(now, EventKind.CREATED, None, Status.NEW.value, details))
             decision = route(
                 RouteRequest(
@@ -353,13 +409,27 @@ class IntakeService:
             trail.extend(alerts)
             tickets.append(values)
             trails.append(trail)
+            address = _ack_address(message)
+            sent = acknowledged.get(address or "", 0)
+            if address is not None and sent >= self.ack_limit_per_hour:
+                log.info("acknowledgement to %s suppressed: %d this hour", address, sent)
+                address = None
+            if address is not None:
+                acknowledged[address] = sent + 1
+            acks.append(address)
 
-        ticket_ids = _insert_returning(session, Ticket, tickets)
-        entries = [
-            _message_values(ticket_id, message, None)
-            for ticket_id, message in zip(ticket_ids, messages, strict=True)
-        ]
-        message_ids = _insert_returning(session, Message, entries)
+        ticket_ids = _insert_returning(session, Ticket, _same_columns(tickets))
+        entries: list[dict[str, Any]] = []
+        for ticket_id, (message, contact), address in zip(ticket_ids, items, acks, strict=True):
+            entries.append(_message_values(ticket_id, message, contact.id if contact else None))
+            if address is not None:
+                entries.append(self._ack_values(ticket_id, message, address))
+        entry_ids = iter(_insert_returning(session, Message, _same_columns(entries)))
+        message_ids = []
+        for address in acks:
+            message_ids.append(next(entry_ids))
+            if address is not None:
+                next(entry_ids)
         events = [
             {**event, "ticket_id": ticket_id}
             for ticket_id, trail in zip(ticket_ids, trails, strict=True)
@@ -759,47 +829,34 @@ class IntakeService:
 
     def _acknowledge(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
         """Queue the automatic "registered as SD-…" answer; it never counts as a response."""
-        if (
-            message.is_auto
-            or message.no_ack
-            or message.channel not in (ChannelKind.EMAIL, ChannelKind.TELEGRAM)
-        ):
+        address = _ack_address(message)
+        if address is None:
             return
         assert ticket.id is not None
-        sender = message.sender
-        address = sender.email if message.channel == ChannelKind.EMAIL else sender.telegram_id
-        if not address:
-            return
         now = self.clock.now()
-        earlier = session.execute(
-            select(Message.channel_data).where(
-                Message.address == address,
-                Message.kind == MessageKind.OUTBOUND.value,
-                Message.is_auto.is_(True),
-                Message.created_at > now - timedelta(hours=1),
-            )
-        ).scalars()
-        # Notices (taken, resolved) are automatic too, but only acknowledgements count here.
-        recent = sum(1 for data in earlier if not (isinstance(data, dict) and "notice" in data))
-        if int(recent) >= self.ack_limit_per_hour:
+        recent = _acknowledgements(session, [address], now - timedelta(hours=1)).get(address, 0)
+        if recent >= self.ack_limit_per_hour:
             log.info("acknowledgement to %s suppressed: %d this hour", address, recent)
             return
-        session.add(
-            Message(
-                ticket_id=ticket.id,
-                kind=MessageKind.OUTBOUND.value,
-                channel=message.channel.value,
-                author_name=SYSTEM.login,
-                body=translate_to(
-                    self.client_language,
-                    N_("Your request is registered as {tag}. An engineer will answer soon."),
-                ).format(tag=ticket_tag(ticket.id)),
-                created_at=self.clock.now(),
-                is_auto=True,
-                address=address,
-                delivery_state=DeliveryState.QUEUED.value,
-            )
-        )
+        session.add(Message(**self._ack_values(ticket.id, message, address)))
+
+    def _ack_values(self, ticket_id: int, message: InboundMessage, address: str) -> dict[str, Any]:
+        """The automatic "registered as SD-…" answer, as column values."""
+        return {
+            **_message_columns(),
+            "ticket_id": ticket_id,
+            "kind": MessageKind.OUTBOUND.value,
+            "channel": message.channel.value,
+            "author_name": SYSTEM.login,
+            "body": translate_to(
+                self.client_language,
+                N_("Your request is registered as {tag}. An engineer will answer soon."),
+            ).format(tag=ticket_tag(ticket_id)),
+            "created_at": self.clock.now(),
+            "is_auto": True,
+            "address": address,
+            "delivery_state": DeliveryState.QUEUED.value,
+        }
 
     def _delivery_failed(self, session: Session, ticket: Ticket, message: InboundMessage) -> None:
         """A bounce of our letter: the letter is marked undelivered, with the server's reason."""
@@ -923,6 +980,7 @@ def _message_values(
     sender = message.sender
     author = clean_line(sender.name) or sender.email or sender.phone or sender.telegram_id
     return {
+        **_message_columns(),
         "ticket_id": ticket_id,
         "kind": MessageKind.INBOUND.value,
         "channel": message.channel.value,
@@ -1007,6 +1065,108 @@ def _registers_at(session: Session, site_ids: set[int]) -> dict[int, int]:
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def _ack_address(message: InboundMessage) -> str | None:
+    """Where an acknowledgement of this input would go; None when it gets none."""
+    if (
+        message.is_auto
+        or message.no_ack
+        or message.channel not in (ChannelKind.EMAIL, ChannelKind.TELEGRAM)
+    ):
+        return None
+    sender = message.sender
+    address = sender.email if message.channel == ChannelKind.EMAIL else sender.telegram_id
+    return address or None
+
+
+def _acknowledgements(
+    session: Session, addresses: Sequence[str | None], since: datetime
+) -> dict[str, int]:
+    """How many acknowledgements each address was sent since `since` (the rate limit's count;
+    notices such as "taken" and "resolved" are automatic too, but do not count)."""
+    counts: dict[str, int] = {}
+    for chunk in _chunks(sorted({a for a in addresses if a})):
+        for address, data in session.execute(
+            select(Message.address, Message.channel_data).where(
+                Message.address.in_(chunk),
+                Message.kind == MessageKind.OUTBOUND.value,
+                Message.is_auto.is_(True),
+                Message.created_at > since,
+            )
+        ):
+            if not (isinstance(data, dict) and "notice" in data):
+                counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+def _contacts_for(session: Session, senders: Sequence[Sender]) -> list[Contact | None]:
+    """`repositories.contact_for` of each sender, from one read per chunk of addresses: the
+    active contact with the lowest id matching any of the sender's addresses."""
+    emails = sorted({s.email.lower() for s in senders if s.email})
+    phones = sorted({s.phone for s in senders if s.phone})
+    chats = sorted({s.telegram_id for s in senders if s.telegram_id})
+    found: dict[int, Contact] = {}
+    for column, values in (
+        (func.lower(Contact.email), emails),
+        (Contact.phone, phones),
+        (Contact.telegram_id, chats),
+    ):
+        for chunk in _chunks(values):
+            for contact in session.execute(
+                select(Contact).where(column.in_(chunk), Contact.is_active)
+            ).scalars():
+                found[contact.id or 0] = contact
+    by_email: dict[str, Contact] = {}
+    by_phone: dict[str, Contact] = {}
+    by_chat: dict[str, Contact] = {}
+    for contact_id in sorted(found, reverse=True):  # the lowest id is set last and wins
+        contact = found[contact_id]
+        if contact.email:
+            by_email[contact.email.lower()] = contact
+        if contact.phone:
+            by_phone[contact.phone] = contact
+        if contact.telegram_id:
+            by_chat[contact.telegram_id] = contact
+    chosen: list[Contact | None] = []
+    for sender in senders:
+        matches = [
+            c
+            for c in (
+                by_email.get(sender.email.lower()) if sender.email else None,
+                by_phone.get(sender.phone) if sender.phone else None,
+                by_chat.get(sender.telegram_id) if sender.telegram_id else None,
+            )
+            if c is not None
+        ]
+        chosen.append(min(matches, key=lambda c: c.id or 0) if matches else None)
+    return chosen
+
+
+def _message_columns() -> dict[str, Any]:
+    """Every column of a thread entry that intake writes, at its default: rows written in one
+    statement must all name the same columns."""
+    return {
+        "author_contact_id": None,
+        "author_name": "",
+        "body": "",
+        "body_html": None,
+        "channel_message_id": None,
+        "is_auto": False,
+        "address": None,
+        "delivery_state": None,
+        "notes": [],
+    }
+
+
+def _same_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Check that rows to be written in one statement name the same columns."""
+    if rows:
+        first = set(rows[0])
+        odd = next((set(r) ^ first for r in rows if set(r) != first), None)
+        if odd:
+            raise ValueError(f"rows of one statement differ in columns {sorted(odd)}")
+    return rows
 
 
 def contract_holder(

@@ -16,7 +16,7 @@ import logging
 import mailbox
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -119,6 +119,23 @@ class MailIntake:
         self, raw: bytes, *, received_at: datetime | None = None, source_ref: str | None = None
     ) -> IngestResult:
         """Parse and ingest one letter; one that cannot be parsed becomes a dead letter."""
+        letter = self._read(raw, received_at=received_at, source_ref=source_ref)
+        return letter if isinstance(letter, IngestResult) else self.intake.ingest(letter)
+
+    def take_many(
+        self, letters: Sequence[tuple[bytes, datetime | None, str | None]]
+    ) -> list[IngestResult]:
+        """`take` for many letters (raw, received at, source ref), ingested as one intake batch
+        (`IntakeService.open_many`)."""
+        read = [self._read(raw, received_at=at, source_ref=ref) for raw, at, ref in letters]
+        inputs = [letter for letter in read if isinstance(letter, InboundMessage)]
+        taken = iter(self.intake.open_many(inputs))
+        return [letter if isinstance(letter, IngestResult) else next(taken) for letter in read]
+
+    def _read(
+        self, raw: bytes, *, received_at: datetime | None, source_ref: str | None
+    ) -> InboundMessage | IngestResult:
+        """A letter as intake's input, or the dead letter it became."""
         now = self.clock.now()
         limit = int(self.settings.attachment_limit_mb * 1024 * 1024)
         try:
@@ -133,7 +150,7 @@ class MailIntake:
         when = received_at or parsed.date or now
         if when > now:
             when = now  # a sender's clock in the future must not start a clock there
-        return self.intake.ingest(to_inbound(parsed, raw, received_at=when, source_ref=source_ref))
+        return to_inbound(parsed, raw, received_at=when, source_ref=source_ref)
 
     def _reject(
         self, raw: bytes, reason: str, now: datetime, source_ref: str | None
@@ -225,14 +242,14 @@ class MailIntake:
             fetched = list(source.fetch(wanted))  # the network round trip, before the lock
             if any(not mail.raw for mail in fetched):
                 raise ChannelError(f"{box.name}: the server gave an empty letter; batch retried")
-            # One commit per batch: each letter is a savepoint of its own, so one that fails
-            # is undone alone (and kept as a dead letter) while the others are stored.
+            # One commit per batch: the new requests are written together, the rest each in a
+            # savepoint of its own, so one that fails is undone alone (and kept as a dead
+            # letter) while the others are stored.
             with self.store.transaction():
-                for mail in fetched:
-                    result = self.take(
-                        mail.raw, received_at=mail.received_at, source_ref=refs[mail.uid]
-                    )
-                    outcomes[result.outcome.value] += 1
+                results = self.take_many(
+                    [(mail.raw, mail.received_at, refs[mail.uid]) for mail in fetched]
+                )
+            outcomes.update(result.outcome.value for result in results)
             source.done(chunk)
             self._save_checkpoint(box.name, uidvalidity, chunk[-1])
         if not uids and known_validity != uidvalidity:

@@ -24,7 +24,7 @@ from sdconsole.services.intake import IngestResult, IntakeService, Outcome
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Attachment, Client, Device, Event, Inbound, Message, Ticket
 from tests.conftest import _reset_postgres, add_engineer
-from tests.services.helpers import make_world
+from tests.services.helpers import email, make_world
 
 ROUTING = RoutingSettings(raise_impact_clients=["CH-2"])
 TABLES = (Ticket, Event, Message, Attachment, Inbound)
@@ -227,6 +227,105 @@ def test_what_the_batch_cannot_decide_goes_one_by_one_and_nothing_is_doubled(
         Outcome.DUPLICATE,
     ]
     assert batch == single
+
+
+def chat(key: str, at: datetime, user: str, text: str) -> InboundMessage:
+    return InboundMessage(
+        channel=ChannelKind.TELEGRAM,
+        idempotency_key=key,
+        received_at=at,
+        sender=Sender(name="Покупатель", telegram_id=user),
+        subject="",
+        body=text,
+        raw=text.encode(),
+        thread_key=f"telegram:{user}",
+    )
+
+
+def test_letters_and_chats_in_a_batch_are_written_as_one_by_one(
+    compare: Callable[..., tuple[Any, ...]],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = clock.now()
+    photo = InboundAttachment("../чек 1.jpg", "image/jpeg", b"\xff\xd8 a photo")
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        letters = [
+            # The shop's manager: her contact, her shop, its contract; classified by keywords.
+            email("<a@shop7>", now - timedelta(minutes=9), attachments=(photo,)),
+            # The same address in capitals is the same contact.
+            email("<b@shop7>", now - timedelta(minutes=8), sender="OLGA@Shop7.example"),
+            # Nobody we know: tagged for an engineer to bind; acknowledged three times an
+            # hour, not four.
+            *(
+                email(
+                    f"<{n}@stranger>",
+                    now - timedelta(minutes=7 - n),
+                    subject="Не работает эквайринг",
+                    body="Терминал не проводит оплату картой.",
+                    sender="stranger@example.org",
+                )
+                for n in range(4)
+            ),
+            chat("tg:1", now - timedelta(minutes=2), "5550001", "Касса не печатает чек, помогите"),
+        ]
+        return letters
+
+    single, batch, rows = compare(make, monkeypatch=monkeypatch)
+    assert [r.outcome for r in batch] == [Outcome.CREATED] * 7
+    assert batch == single
+    tickets, messages = rows["ticket"], rows["message"]
+    assert [t["contact_id"] is not None for t in tickets] == [True, True] + [False] * 5
+    assert sum(t["tags"] == ["unknown-sender"] for t in tickets) == 5
+    acks = [m for m in messages if m["kind"] == "outbound"]
+    assert sum(m["address"] == "stranger@example.org" for m in acks) == 3
+    assert {m["address"] for m in acks} == {
+        "olga@shop7.example",
+        "OLGA@Shop7.example",
+        "stranger@example.org",
+        "5550001",
+    }
+    assert len(rows["attachment"]) == 1
+
+
+def test_letters_the_batch_cannot_decide_go_one_by_one(
+    compare: Callable[..., tuple[Any, ...]], clock: FixedClock
+) -> None:
+    now = clock.now()
+
+    def before(intake: IntakeService, ids: dict[str, int]) -> None:
+        intake.ingest(email("<first@shop7>", now - timedelta(hours=1)))
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        return [
+            email("<new@shop7>", now, subject="Не приходят чеки в ОФД", body="Уже второй день."),
+            # A reply: continues its ticket.
+            email("<re@shop7>", now, subject="Re: касса", in_reply_to=("<first@shop7>",)),
+            # A stranger who gives a phone the contacts have: linked by it, one by one.
+            email(
+                "<phone@x>",
+                now,
+                body="Перезвоните: +7 912 000-00-07",
+                sender="someone@example.org",
+            ),
+            # A register's number in the text: looked up one by one.
+            email("<reg@x>", now, body="ККТ РН 0000000001000001 не печатает"),
+            # An automatic reply with no open ticket of its sender's: a dead letter.
+            email("<ooo@x>", now, sender="robot@example.org", is_auto=True),
+        ]
+
+    single, batch, rows = compare(make, before, batch_only=False)
+    assert [r.outcome for r in single] == [
+        Outcome.CREATED,
+        Outcome.APPENDED,
+        Outcome.CREATED,
+        Outcome.CREATED,
+        Outcome.DEAD_LETTER,
+    ]
+    assert [r.outcome for r in batch] == [r.outcome for r in single]
+    assert [t["contact_id"] is not None for t in rows["ticket"]] == [True, True, True, True]
+    assert rows["ticket"][-1]["device_id"] == rows["ids"][0]["only"]
 
 
 def test_a_batch_that_fails_is_taken_one_by_one(
