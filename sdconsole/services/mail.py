@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import mailbox
+import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -81,6 +83,62 @@ def to_inbound(
     )
 
 
+def _load_parser() -> None:
+    """A parsing process's start: the MIME reader and what it imports, loaded once."""
+    import sdconsole.channels.mime  # noqa: F401
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """An aware time in UTC (the IMAP library's own offset class does not survive pickling)."""
+    return at.astimezone(UTC) if at is not None and at.tzinfo is not None else at
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch of a mailbox pass: its UIDs, the letters fetched, and their parse under way."""
+
+    uids: list[int]
+    letters: list[Letter]
+    read: Future[list[InboundMessage | str]] | None
+
+
+Letter = tuple[bytes, "datetime | None", "str | None"]
+"""A letter to take: its raw bytes, when the server received it, where it was fetched."""
+
+
+def read_letters(
+    letters: Sequence[Letter], *, attachment_limit: int, now: datetime
+) -> list[InboundMessage | str]:
+    """Parse letters into intake's inputs; a letter that cannot be parsed gives the reason it
+    becomes a dead letter. Pure, so a second process can run it (`parse_processes`)."""
+    return [
+        read_letter(raw, at, ref, attachment_limit=attachment_limit, now=now)
+        for raw, at, ref in letters
+    ]
+
+
+def read_letter(
+    raw: bytes,
+    received_at: datetime | None,
+    source_ref: str | None,
+    *,
+    attachment_limit: int,
+    now: datetime,
+) -> InboundMessage | str:
+    """One letter as intake's input, or why it cannot be one."""
+    try:
+        parsed = parse_mail(raw, attachment_limit=attachment_limit)
+    except NotAMail as error:
+        return f"not a mail: {error}"
+    except Exception as error:  # noqa: BLE001 - a parser bug must not stop the mailbox
+        log.exception("cannot parse a letter (%s)", source_ref or "file")
+        return f"cannot parse: {type(error).__name__}: {error}"
+    when = received_at or parsed.date or now
+    if when > now:
+        when = now  # a sender's clock in the future must not start a clock there
+    return to_inbound(parsed, raw, received_at=when, source_ref=source_ref)
+
+
 class MailIntake:
     """Reads mailboxes and mail files into tickets."""
 
@@ -119,38 +177,33 @@ class MailIntake:
         self, raw: bytes, *, received_at: datetime | None = None, source_ref: str | None = None
     ) -> IngestResult:
         """Parse and ingest one letter; one that cannot be parsed becomes a dead letter."""
-        letter = self._read(raw, received_at=received_at, source_ref=source_ref)
-        return letter if isinstance(letter, IngestResult) else self.intake.ingest(letter)
+        return self.take_many([(raw, received_at, source_ref)])[0]
 
     def take_many(
-        self, letters: Sequence[tuple[bytes, datetime | None, str | None]]
+        self, letters: Sequence[Letter], read: Sequence[InboundMessage | str] | None = None
     ) -> list[IngestResult]:
-        """`take` for many letters (raw, received at, source ref), ingested as one intake batch
-        (`IntakeService.open_many`)."""
-        read = [self._read(raw, received_at=at, source_ref=ref) for raw, at, ref in letters]
-        inputs = [letter for letter in read if isinstance(letter, InboundMessage)]
-        taken = iter(self.intake.open_many(inputs))
-        return [letter if isinstance(letter, IngestResult) else next(taken) for letter in read]
+        """`take` for many letters, ingested as one intake batch (`IntakeService.open_many`).
 
-    def _read(
-        self, raw: bytes, *, received_at: datetime | None, source_ref: str | None
-    ) -> InboundMessage | IngestResult:
-        """A letter as intake's input, or the dead letter it became."""
+        Args:
+            read: the letters already parsed (`read_letters`), when another process did it.
+        """
         now = self.clock.now()
-        limit = int(self.settings.attachment_limit_mb * 1024 * 1024)
-        try:
-            parsed = parse_mail(raw, attachment_limit=limit)
-        except NotAMail as error:
-            return self._reject(raw, f"not a mail: {error}", now, source_ref)
-        except Exception as error:  # noqa: BLE001 - a parser bug must not stop the mailbox
-            log.exception("cannot parse a letter (%s)", source_ref or "file")
-            return self._reject(
-                raw, f"cannot parse: {type(error).__name__}: {error}", now, source_ref
-            )
-        when = received_at or parsed.date or now
-        if when > now:
-            when = now  # a sender's clock in the future must not start a clock there
-        return to_inbound(parsed, raw, received_at=when, source_ref=source_ref)
+        if read is None:
+            read = read_letters(letters, attachment_limit=self._attachment_limit, now=now)
+        inputs = [letter for letter in read if isinstance(letter, InboundMessage)]
+        taken = iter(
+            self.intake.open_many(inputs) if len(inputs) > 1 else map(self.intake.ingest, inputs)
+        )
+        return [
+            next(taken)
+            if isinstance(letter, InboundMessage)
+            else self._reject(raw, letter, now, ref)
+            for letter, (raw, _at, ref) in zip(read, letters, strict=True)
+        ]
+
+    @property
+    def _attachment_limit(self) -> int:
+        return int(self.settings.attachment_limit_mb * 1024 * 1024)
 
     def _reject(
         self, raw: bytes, reason: str, now: datetime, source_ref: str | None
@@ -183,11 +236,14 @@ class MailIntake:
             ChannelError: the server failed; what was stored stays stored.
         """
         source = self._open_source(box)
+        parser = self._parser()
         try:
             uidvalidity = source.open()
-            return self._drain(source, box, uidvalidity)
+            return self._drain(source, box, uidvalidity, parser)
         finally:
             source.close()
+            if parser is not None:
+                parser.shutdown(cancel_futures=True)
 
     def run(
         self,
@@ -203,10 +259,11 @@ class MailIntake:
             ChannelError: the connection failed; the supervisor reconnects with backoff.
         """
         source = self._open_source(box)
+        parser = self._parser()
         try:
             uidvalidity = source.open()
             while not stop.is_set():
-                result = self._drain(source, box, uidvalidity)
+                result = self._drain(source, box, uidvalidity, parser)
                 if on_pass is not None:
                     on_pass(result)
                 if stop.is_set():
@@ -218,8 +275,33 @@ class MailIntake:
                     stop.wait(box.poll_seconds)
         finally:
             source.close()
+            if parser is not None:
+                parser.shutdown(cancel_futures=True)
 
-    def _drain(self, source: MailSource, box: MailboxSettings, uidvalidity: int) -> PassResult:
+    def _parser(self) -> Executor | None:
+        """The processes that parse a pass's next batch while this one stores the last
+        (``parse_processes``; none: parsed here, between the stores)."""
+        if self.settings.parse_processes <= 0:
+            return None
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+        parser = ProcessPoolExecutor(
+            self.settings.parse_processes, mp_context=context, initializer=_load_parser
+        )
+        try:
+            parser.submit(int)  # starts the processes now: they load while the server is asked
+        except (BrokenExecutor, OSError) as error:
+            log.warning("no process to parse letters in (%s); parsing here", error)
+            parser.shutdown(cancel_futures=True)
+            return None
+        return parser
+
+    def _drain(
+        self,
+        source: MailSource,
+        box: MailboxSettings,
+        uidvalidity: int,
+        parser: Executor | None = None,
+    ) -> PassResult:
         known_validity, last_uid = self._checkpoint(box.name)
         if known_validity != uidvalidity:
             if known_validity:
@@ -233,6 +315,10 @@ class MailIntake:
             last_uid = 0
         uids = source.uids_after(last_uid)
         outcomes: Counter[str] = Counter()
+        # A pipeline of two stages: while a batch is stored here, the next one is fetched and
+        # parsed (in the parser's process, when there is one). Each batch is stored, then
+        # marked on the server, then checkpointed, in that order, as without the pipeline.
+        stored: _Batch | None = None
         for start in range(0, len(uids), box.batch):
             chunk = uids[start : start + box.batch]
             refs = {uid: source_ref(box.name, uidvalidity, uid) for uid in chunk}
@@ -242,21 +328,48 @@ class MailIntake:
             fetched = list(source.fetch(wanted))  # the network round trip, before the lock
             if any(not mail.raw for mail in fetched):
                 raise ChannelError(f"{box.name}: the server gave an empty letter; batch retried")
-            # One commit per batch: the new requests are written together, the rest each in a
-            # savepoint of its own, so one that fails is undone alone (and kept as a dead
-            # letter) while the others are stored.
-            with self.store.transaction():
-                results = self.take_many(
-                    [(mail.raw, mail.received_at, refs[mail.uid]) for mail in fetched]
-                )
-            outcomes.update(result.outcome.value for result in results)
-            source.done(chunk)
-            self._save_checkpoint(box.name, uidvalidity, chunk[-1])
+            letters = [(mail.raw, _utc(mail.received_at), refs[mail.uid]) for mail in fetched]
+            batch = _Batch(chunk, letters, self._read_later(parser, letters))
+            if stored is not None:
+                outcomes.update(self._store(source, box, uidvalidity, stored))
+            stored = batch
+        if stored is not None:
+            outcomes.update(self._store(source, box, uidvalidity, stored))
         if not uids and known_validity != uidvalidity:
             self._save_checkpoint(box.name, uidvalidity, last_uid)
         return PassResult(
             seen=len(uids), outcomes=tuple(sorted((k, n) for k, n in outcomes.items() if n))
         )
+
+    def _read_later(
+        self, parser: Executor | None, letters: list[Letter]
+    ) -> Future[list[InboundMessage | str]] | None:
+        if parser is None or not letters:
+            return None
+        try:
+            return parser.submit(
+                read_letters, letters, attachment_limit=self._attachment_limit, now=self.clock.now()
+            )
+        except BrokenExecutor:  # the parser died earlier: parsed here, at the store
+            return None
+
+    def _store(
+        self, source: MailSource, box: MailboxSettings, uidvalidity: int, batch: _Batch
+    ) -> Counter[str]:
+        """Store a batch (one commit: its new requests written together, every other letter
+        in a savepoint of its own, so one that fails is undone alone and kept as a dead
+        letter), then mark it on the server and advance the checkpoint."""
+        read = None
+        if batch.read is not None:
+            try:
+                read = batch.read.result()
+            except BrokenExecutor:
+                log.warning("%s: the letters' parser stopped; parsing here", box.name)
+        with self.store.transaction():
+            results = self.take_many(batch.letters, read)
+        source.done(batch.uids)
+        self._save_checkpoint(box.name, uidvalidity, batch.uids[-1])
+        return Counter(result.outcome.value for result in results)
 
     def _checkpoint(self, name: str) -> tuple[int, int]:
         with self.store.reader() as session:

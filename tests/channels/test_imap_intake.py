@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from sdconsole.channels.mime import NotAMail, parse_mail
 from sdconsole.config import MailboxSettings, MailSettings
 from sdconsole.domain.clock import FixedClock
 from sdconsole.services.intake import IntakeService, Outcome
-from sdconsole.services.mail import MailIntake, imap_source, source_ref
+from sdconsole.services.mail import MailIntake, imap_source, read_letters, source_ref
 from sdconsole.storage import Store
 from sdconsole.storage.tables import DeadLetter, Inbound, MailboxState, Message, Ticket
 from tests.channels.corpora import (
@@ -149,6 +150,46 @@ def test_letters_become_tickets_and_are_flagged_only_once_stored(
     assert refs == {source_ref("support", validity, uid) for uid in (1, 2, 3)}
     # The next pass finds nothing new.
     assert mail.fetch_once(settings.mailboxes[0]).seen == 0
+
+
+@pytest.mark.parametrize("processes", [0, 1, "broken"])
+def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
+    store: Store,
+    clock: FixedClock,
+    dovecot: Dovecot,
+    account: tuple[str, str],
+    processes: int | str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user, password = account
+    letters = [letter(n) for n in range(1, 16)] + [b"\x00\x01 not a letter at all"]
+    dovecot.append_many(user, password, letters)
+    settings = settings_for(dovecot, user, security="starttls")
+    settings = settings.model_copy(update={"parse_processes": 0 if processes == 0 else 1})
+    if processes == "broken":
+        submit = ProcessPoolExecutor.submit
+
+        def broken(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            if fn is not read_letters:
+                return submit(self, fn, *args, **kwargs)
+            died: Future[Any] = Future()
+            died.set_exception(BrokenExecutor("the parsing process died"))
+            return died
+
+        monkeypatch.setattr(ProcessPoolExecutor, "submit", broken)
+    mail = intake_for(store, clock, settings)
+
+    result = mail.fetch_once(settings.mailboxes[0])  # batches of 7: three, parsed in turn
+
+    assert result.seen == 16
+    assert result.count(Outcome.CREATED) == 15 and result.count(Outcome.DEAD_LETTER) == 1
+    assert count(store, Ticket) == 15
+    assert count(store, DeadLetter) == 1
+    with store.reader() as session:
+        state = session.get(MailboxState, "support")
+        assert state is not None and state.last_uid == 16
+        subjects = set(session.execute(select(Ticket.subject)).scalars())
+    assert len(subjects) == 15
 
 
 @pytest.mark.parametrize("after", ["move", "delete", "keep"])

@@ -269,15 +269,27 @@ def test_letters_and_chats_in_a_batch_are_written_as_one_by_one(
                 for n in range(4)
             ),
             chat("tg:1", now - timedelta(minutes=2), "5550001", "Касса не печатает чек, помогите"),
+            # A stranger who gives the manager's phone: the ticket is hers, still tagged.
+            email(
+                "<phone@x>",
+                now - timedelta(minutes=1),
+                body="Перезвоните мне: +7 912 000-00-07, или на +7 900 111-22-33",
+                sender="someone@example.org",
+            ),
+            # A phone nobody has: nothing linked.
+            email("<nophone@x>", now, body="Тел. +7 900 111-22-33", sender="else@example.org"),
         ]
         return letters
 
     single, batch, rows = compare(make, monkeypatch=monkeypatch)
-    assert [r.outcome for r in batch] == [Outcome.CREATED] * 7
+    ids = rows["ids"][0]
+    assert [r.outcome for r in batch] == [Outcome.CREATED] * 9
     assert batch == single
     tickets, messages = rows["ticket"], rows["message"]
-    assert [t["contact_id"] is not None for t in tickets] == [True, True] + [False] * 5
-    assert sum(t["tags"] == ["unknown-sender"] for t in tickets) == 5
+    linked = [True, True] + [False] * 5 + [True, False]
+    assert [t["contact_id"] is not None for t in tickets] == linked
+    assert sum(t["tags"] == ["unknown-sender"] for t in tickets) == 7
+    assert tickets[7]["site_id"] == ids["site:only"]  # the manager's shop
     acks = [m for m in messages if m["kind"] == "outbound"]
     assert sum(m["address"] == "stranger@example.org" for m in acks) == 3
     assert {m["address"] for m in acks} == {
@@ -285,6 +297,8 @@ def test_letters_and_chats_in_a_batch_are_written_as_one_by_one(
         "OLGA@Shop7.example",
         "stranger@example.org",
         "5550001",
+        "someone@example.org",
+        "else@example.org",
     }
     assert len(rows["attachment"]) == 1
 
@@ -302,13 +316,6 @@ def test_letters_the_batch_cannot_decide_go_one_by_one(
             email("<new@shop7>", now, subject="Не приходят чеки в ОФД", body="Уже второй день."),
             # A reply: continues its ticket.
             email("<re@shop7>", now, subject="Re: касса", in_reply_to=("<first@shop7>",)),
-            # A stranger who gives a phone the contacts have: linked by it, one by one.
-            email(
-                "<phone@x>",
-                now,
-                body="Перезвоните: +7 912 000-00-07",
-                sender="someone@example.org",
-            ),
             # A register's number in the text: looked up one by one.
             email("<reg@x>", now, body="ККТ РН 0000000001000001 не печатает"),
             # An automatic reply with no open ticket of its sender's: a dead letter.
@@ -320,11 +327,10 @@ def test_letters_the_batch_cannot_decide_go_one_by_one(
         Outcome.CREATED,
         Outcome.APPENDED,
         Outcome.CREATED,
-        Outcome.CREATED,
         Outcome.DEAD_LETTER,
     ]
     assert [r.outcome for r in batch] == [r.outcome for r in single]
-    assert [t["contact_id"] is not None for t in rows["ticket"]] == [True, True, True, True]
+    assert [t["contact_id"] is not None for t in rows["ticket"]] == [True, True, True]
     assert rows["ticket"][-1]["device_id"] == rows["ids"][0]["only"]
 
 
