@@ -128,9 +128,9 @@ class MailSettings(BaseModel):
     """At most this many acknowledgements to one sender an hour (no mail loops)."""
     max_attempts: int = Field(default=12, ge=1)
     """Delivery attempts before a letter is marked as failed (backoff 1 min doubling to 1 h)."""
-    parse_processes: int = Field(default=1, ge=0, le=8)
-    """Processes that parse a mailbox pass's next batch of letters while the last one is stored
-    (0: parse in the intake's own process, between the stores)."""
+    parse_process: bool = True
+    """Parse a mailbox pass's next batch of letters in a process of its own while the last one
+    is stored (false: in the intake's own process, between the stores)."""
     mailboxes: list[MailboxSettings] = []
     smtp: SmtpSettings | None = None
 

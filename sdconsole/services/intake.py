@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import SimpleNamespace
@@ -48,7 +48,7 @@ from sdconsole.domain.model import (
     Status,
 )
 from sdconsole.domain.priority import assess
-from sdconsole.domain.routing import RouteRequest, route
+from sdconsole.domain.routing import RouteRequest, RoutingPolicy, route
 from sdconsole.domain.text import clean_body, clean_line, safe_filename
 from sdconsole.i18n import N_, _, translate_to
 from sdconsole.services import routing as routing_service
@@ -183,26 +183,48 @@ class IntakeService:
         """Take many inputs at once: for each, in order, the outcome `ingest` would give it.
 
         The new requests among them (no ticket or thread to continue, not an automatic reply,
-        nothing in the text to link one by one) are decided from a few reads for the whole
-        batch and written with one statement per table, in one savepoint; the rest, and the
-        whole batch if that savepoint fails, go through `ingest` one input at a time, after
-        the batch's.
+        nothing in the text to link one by one) are decided from a few reads a run and
+        written with one statement per table, a run of consecutive ones in a savepoint; each
+        other input goes through `ingest` in its place, so the order of things (the engineers'
+        loads, the acknowledgements an hour) is the order of the inputs. A run whose savepoint
+        fails goes through `ingest` too, one input at a time.
         """
         results: dict[int, IngestResult] = {}
         with self.store.transaction() as session:
-            chosen = self._batchable(session, messages)
-            if chosen:
-                try:
-                    with session.begin_nested():
-                        created = self._open_batch(session, messages, chosen)
-                except Exception:  # noqa: BLE001 - the batch is taken one by one instead
-                    log.exception("batch intake of %d inputs failed; one by one", len(chosen))
-                else:
-                    results.update(zip((c.index for c in chosen), created, strict=True))
-        for index, message in enumerate(messages):
-            if index not in results:
-                results[index] = self.ingest(message)
+            try:
+                with session.begin_nested():
+                    chosen = {c.index: c for c in self._batchable(session, messages)}
+            except Exception:  # noqa: BLE001 - every input is taken one by one instead
+                log.exception("batch intake of %d inputs failed; one by one", len(messages))
+                chosen = {}
+            run: list[_Batched] = []
+            reads = _Reads()
+            for index in range(len(messages) + 1):
+                if index in chosen:
+                    run.append(chosen[index])
+                    continue
+                if run:
+                    results.update(self._write_run(session, messages, run, reads))
+                    run = []
+                if index < len(messages):
+                    results[index] = self.ingest(messages[index])
         return [results[i] for i in range(len(messages))]
+
+    def _write_run(
+        self,
+        session: Session,
+        messages: Sequence[InboundMessage],
+        run: list[_Batched],
+        reads: _Reads,
+    ) -> dict[int, IngestResult]:
+        """A run of consecutive batched inputs, in a savepoint; one by one if it fails."""
+        try:
+            with session.begin_nested():
+                created = self._open_batch(session, messages, run, reads)
+        except Exception:  # noqa: BLE001 - the run is taken one by one instead
+            log.exception("batch intake of %d inputs failed; one by one", len(run))
+            return {c.index: self.ingest(messages[c.index]) for c in run}
+        return dict(zip((c.index for c in run), created, strict=True))
 
     def _batchable(self, session: Session, messages: Sequence[InboundMessage]) -> list[_Batched]:
         """The inputs `_open_batch` decides exactly as `ingest` would, with their contacts: new
@@ -302,7 +324,11 @@ class IntakeService:
         return chosen
 
     def _open_batch(
-        self, session: Session, inputs: Sequence[InboundMessage], chosen: list[_Batched]
+        self,
+        session: Session,
+        inputs: Sequence[InboundMessage],
+        chosen: list[_Batched],
+        reads: _Reads,
     ) -> list[IngestResult]:
         """New tickets for `_batchable` inputs: the reads once for the batch, the decisions in
         memory (the same `_plan_ticket`, routing and SLA replay as `ingest`), one write a
@@ -316,13 +342,13 @@ class IntakeService:
             for person in (c.contact, c.linked)
             if person is not None and person.client_id is not None
         }
-        held = _load_clients(
-            session,
+        wanted = (
             {m.site_id for m in messages if m.site_id is not None}
             | {m.client_id for m in messages if m.client_id is not None}
-            | people_clients,
-        )
-        held_ids = [c.id for c in held if c.id is not None]
+            | people_clients
+        ) - reads.client_ids
+        reads.clients.extend(_load_clients(session, wanted, reads.client_ids))
+        held_ids = sorted(reads.client_ids)
         for day in sorted({m.received_at.date() for m in messages}):
             # Fills the session's memo of each client's contract in force that day.
             repositories.active_contract(
@@ -330,10 +356,11 @@ class IntakeService:
                 client_ids=held_ids,
                 on=next(m.received_at for m in messages if m.received_at.date() == day),
             )
-        raising = routing_service.raising_clients(session, self.routing, held_ids)
-        policy = routing_service.policy_from(session, self.routing)
+        if reads.policy is None:
+            reads.policy = routing_service.policy_from(session, self.routing)
+        policy = reads.policy
         people = routing_service.candidates(session, now) if policy.assign else []
-        categories: dict[str, Category | None] = {}
+        categories = reads.categories
         acknowledged = _acknowledgements(
             session, [_ack_address(m) for m in messages], now - timedelta(hours=1)
         )
@@ -350,15 +377,27 @@ class IntakeService:
             anchor = site_id or message.client_id or (contact.client_id if contact else None)
             holder, contract = contract_holder(session, anchor, message.received_at)
             firsts.append((site_id, message.client_id or (holder.id if holder else None), contract))
-        registers = _registers_at(session, {site for site, _c, _k in firsts if site is not None})
+        unread = {site for site, _c, _k in firsts if site is not None} - reads.registers_read
+        reads.registers.update(_registers_at(session, unread))
+        reads.registers_read |= unread
+        registers = reads.registers
+        paths = [
+            routing_service.client_path(session, site_id or client_id)
+            for site_id, client_id, _contract in firsts
+        ]
+        unread = {c for path, _manager in paths for c in path} - reads.raising_read
+        reads.raising |= routing_service.raising_clients(session, self.routing, unread)
+        reads.raising_read |= unread
+        raising = reads.raising
 
         tickets: list[dict[str, Any]] = []
         trails: list[list[dict[str, Any]]] = []
         acks: list[str | None] = []
-        for batched, (site_id, client_id, contract) in zip(chosen, firsts, strict=True):
+        for batched, (site_id, client_id, contract), clients in zip(
+            chosen, firsts, paths, strict=True
+        ):
             message, contact = inputs[batched.index], batched.contact
             category, suggestions = self._category(session, message, categories)
-            clients = routing_service.client_path(session, site_id or client_id)
             area = category.code.partition(".")[0] if category is not None else None
             person = contact or batched.linked
             found = _Found(
@@ -909,6 +948,23 @@ class IntakeService:
         )
 
 
+@dataclass
+class _Reads:
+    """What the runs of one `open_many` read that the inputs taken between them do not change:
+    the clients (held, so the session keeps them), the shops' register counts, the categories,
+    the clients whose requests count higher, the routing rules. The engineers' loads and the
+    acknowledgements of the hour are read again for each run."""
+
+    clients: list[Client] = field(default_factory=list)
+    client_ids: set[int] = field(default_factory=set)
+    registers: dict[int, int] = field(default_factory=dict)
+    registers_read: set[int] = field(default_factory=set)
+    categories: dict[str, Category | None] = field(default_factory=dict)
+    raising: frozenset[int] = frozenset()
+    raising_read: set[int] = field(default_factory=set)
+    policy: RoutingPolicy | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _Batched:
     """An input `open_many` writes in its batch."""
@@ -1064,12 +1120,12 @@ def _core(model: Any) -> Table:
     return table
 
 
-def _load_clients(session: Session, site_ids: set[int]) -> list[Client]:
-    """The shops and everything above them, read into the session a level at a time (so
-    `client_chain` and the SLA's shop zone find them there); returned to keep them held."""
+def _load_clients(session: Session, site_ids: set[int], seen: set[int]) -> list[Client]:
+    """The shops and everything above them not yet `seen` (which grows with them), read into
+    the session a level at a time (so `client_chain` and the SLA's shop zone find them there);
+    returned to keep them held."""
     held: list[Client] = []
-    wanted = sorted(site_ids)
-    seen: set[int] = set()
+    wanted = sorted(site_ids - seen)
     for _depth in range(6):  # shop → legal entity → chain, and a margin
         if not wanted:
             break
@@ -1203,6 +1259,7 @@ def _message_columns() -> dict[str, Any]:
         "is_auto": False,
         "address": None,
         "delivery_state": None,
+        "channel_data": None,
         "notes": [],
     }
 

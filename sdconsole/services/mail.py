@@ -110,7 +110,7 @@ def read_letters(
     letters: Sequence[Letter], *, attachment_limit: int, now: datetime
 ) -> list[InboundMessage | str]:
     """Parse letters into intake's inputs; a letter that cannot be parsed gives the reason it
-    becomes a dead letter. Pure, so a second process can run it (`parse_processes`)."""
+    becomes a dead letter. Pure, so a second process can run it (`parse_process`)."""
     return [
         read_letter(raw, at, ref, attachment_limit=attachment_limit, now=now)
         for raw, at, ref in letters
@@ -280,13 +280,12 @@ class MailIntake:
 
     def _parser(self) -> Executor | None:
         """The processes that parse a pass's next batch while this one stores the last
-        (``parse_processes``; none: parsed here, between the stores)."""
-        if self.settings.parse_processes <= 0:
+        (``parse_process``; none: parsed here, between the stores). One is enough: a pass has
+        one batch in parsing at a time."""
+        if not self.settings.parse_process:
             return None
         context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-        parser = ProcessPoolExecutor(
-            self.settings.parse_processes, mp_context=context, initializer=_load_parser
-        )
+        parser = ProcessPoolExecutor(1, mp_context=context, initializer=_load_parser)
         try:
             parser.submit(int)  # starts the processes now: they load while the server is asked
         except (BrokenExecutor, OSError) as error:
@@ -325,9 +324,14 @@ class MailIntake:
             taken = self._known_refs(list(refs.values()))
             outcomes[Outcome.DUPLICATE.value] += len(taken)
             wanted = [uid for uid in chunk if refs[uid] not in taken]
-            fetched = list(source.fetch(wanted))  # the network round trip, before the lock
-            if any(not mail.raw for mail in fetched):
-                raise ChannelError(f"{box.name}: the server gave an empty letter; batch retried")
+            try:
+                fetched = list(source.fetch(wanted))  # the network round trip, before the lock
+                if any(not mail.raw for mail in fetched):
+                    raise ChannelError(f"{box.name}: the server gave an empty letter; retried")
+            except Exception:
+                if stored is not None:  # what was fetched before is stored all the same
+                    self._store(source, box, uidvalidity, stored)
+                raise
             letters = [(mail.raw, _utc(mail.received_at), refs[mail.uid]) for mail in fetched]
             batch = _Batch(chunk, letters, self._read_later(parser, letters))
             if stored is not None:
@@ -363,8 +367,8 @@ class MailIntake:
         if batch.read is not None:
             try:
                 read = batch.read.result()
-            except BrokenExecutor:
-                log.warning("%s: the letters' parser stopped; parsing here", box.name)
+            except Exception as error:  # noqa: BLE001 - the letters are parsed here instead
+                log.warning("%s: the letters' parser failed (%s); parsing here", box.name, error)
         with self.store.transaction():
             results = self.take_many(batch.letters, read)
         source.done(batch.uids)

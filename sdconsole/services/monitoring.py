@@ -156,7 +156,7 @@ class Monitoring:
                 continue
             summary.lines += 1
             try:
-                report = parse_report(orjson.loads(raw))
+                report = parse_report(_json(raw))
             except (json.JSONDecodeError, UnicodeDecodeError) as error:
                 self._reject(summary, number, raw, f"not JSON: {error}")
                 continue
@@ -747,6 +747,15 @@ def _body(result: CheckResult, report: HealthReport, language: str) -> str:
     if report.fn_serial:
         lines.append(f"ФН: {report.fn_serial}, {report.fn_valid_until or '—'}")
     return "\n".join(lines)
+
+
+def _json(raw: bytes) -> Any:
+    """A line's JSON: orjson's reading, or the standard library's where orjson is stricter (a
+    byte-order mark, integers over 64 bits, lone surrogates)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _batched(values: list[Any], size: int) -> Iterator[list[Any]]:

@@ -165,7 +165,7 @@ def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
     letters = [letter(n) for n in range(1, 16)] + [b"\x00\x01 not a letter at all"]
     dovecot.append_many(user, password, letters)
     settings = settings_for(dovecot, user, security="starttls")
-    settings = settings.model_copy(update={"parse_processes": 0 if processes == 0 else 1})
+    settings = settings.model_copy(update={"parse_process": processes != 0})
     if processes == "broken":
         submit = ProcessPoolExecutor.submit
 

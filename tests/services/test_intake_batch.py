@@ -205,26 +205,29 @@ def test_what_the_batch_cannot_decide_goes_one_by_one_and_nothing_is_doubled(
         intake.ingest(health(ids, "omsk", "disk-fill.warning", at, key="seen"))
 
     def make(ids: dict[str, int]) -> list[InboundMessage]:
-        # The batch writes its own first, then the rest one by one: in this order, one by one
-        # gives the same ids too.
+        # Each is taken in its place among the batch's own, so even the ids are the same.
         return [
-            health(ids, "second", "ofd-backlog-age.critical", now),
             # Continues the open ticket of its thread: appended, not a second ticket.
             health(ids, "only", "fn-expiry.critical", now),
+            health(ids, "second", "ofd-backlog-age.critical", now),
             # Already in the ledger: a duplicate.
             health(ids, "omsk", "disk-fill.warning", at, key="seen"),
+            health(ids, "omsk", "fn-memory.critical", now),
             # The same input twice in the batch: the second is a duplicate of the first.
             health(ids, "first", "disk-fill.warning", at, key="twice"),
             health(ids, "first", "disk-fill.warning", at, key="twice"),
+            health(ids, "first", "fn-expiry.warning", now),
         ]
 
     single, batch, _rows = compare(make, before, batch_only=False)
     assert [r.outcome for r in single] == [
-        Outcome.CREATED,
         Outcome.APPENDED,
-        Outcome.DUPLICATE,
         Outcome.CREATED,
         Outcome.DUPLICATE,
+        Outcome.CREATED,
+        Outcome.CREATED,
+        Outcome.DUPLICATE,
+        Outcome.CREATED,
     ]
     assert batch == single
 
@@ -312,26 +315,37 @@ def test_letters_the_batch_cannot_decide_go_one_by_one(
         intake.ingest(email("<first@shop7>", now - timedelta(hours=1)))
 
     def make(ids: dict[str, int]) -> list[InboundMessage]:
+        def new(key: str) -> InboundMessage:
+            return email(key, now, subject="Не приходят чеки в ОФД", body="Уже второй день.")
+
+        # The manager has had one acknowledgement this hour: two more, then none. The reply
+        # between the new ones gets none (a follow-up) and takes nothing from them.
         return [
-            email("<new@shop7>", now, subject="Не приходят чеки в ОФД", body="Уже второй день."),
-            # A reply: continues its ticket.
-            email("<re@shop7>", now, subject="Re: касса", in_reply_to=("<first@shop7>",)),
             # A register's number in the text: looked up one by one.
             email("<reg@x>", now, body="ККТ РН 0000000001000001 не печатает"),
+            new("<new-1@shop7>"),
+            # A reply: continues its ticket.
+            email("<re@shop7>", now, subject="Re: касса", in_reply_to=("<first@shop7>",)),
+            new("<new-2@shop7>"),
             # An automatic reply with no open ticket of its sender's: a dead letter.
             email("<ooo@x>", now, sender="robot@example.org", is_auto=True),
+            new("<new-3@shop7>"),
         ]
 
     single, batch, rows = compare(make, before, batch_only=False)
     assert [r.outcome for r in single] == [
         Outcome.CREATED,
+        Outcome.CREATED,
         Outcome.APPENDED,
         Outcome.CREATED,
         Outcome.DEAD_LETTER,
+        Outcome.CREATED,
     ]
-    assert [r.outcome for r in batch] == [r.outcome for r in single]
-    assert [t["contact_id"] is not None for t in rows["ticket"]] == [True, True, True]
-    assert rows["ticket"][-1]["device_id"] == rows["ids"][0]["only"]
+    assert batch == single
+    assert all(t["contact_id"] is not None for t in rows["ticket"])
+    assert rows["ticket"][1]["device_id"] == rows["ids"][0]["only"]
+    acks = [m for m in rows["message"] if m["kind"] == "outbound"]
+    assert len(acks) == 3  # the first letter's, the register's letter's, new-1's
 
 
 def test_a_batch_that_fails_is_taken_one_by_one(
