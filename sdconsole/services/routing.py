@@ -57,16 +57,7 @@ def policy_from(session: Session, settings: RoutingSettings) -> RoutingPolicy:
 
 def raises_impact(session: Session, settings: RoutingSettings, path: Sequence[int]) -> bool:
     """Whether a client on this path is one whose requests count one impact level higher."""
-    if not settings.raise_impact_clients or not path:
-        return False
-    refs = settings.raise_impact_clients
-    found = session.exec(
-        select(Client.id).where(
-            col(Client.id).in_(list(path)),
-            or_(col(Client.external_id).in_(refs), col(Client.inn).in_(refs)),
-        )
-    ).first()
-    return found is not None
+    return bool(raising_clients(session, settings, path))
 
 
 def candidates(session: Session, now: datetime) -> list[Candidate]:
