@@ -183,11 +183,13 @@ class IntakeService:
         """Take many inputs at once: for each, in order, the outcome `ingest` would give it.
 
         The new requests among them (no ticket or thread to continue, not an automatic reply,
-        nothing in the text to link one by one) are decided from a few reads a run and
-        written with one statement per table, a run of consecutive ones in a savepoint; each
-        other input goes through `ingest` in its place, so the order of things (the engineers'
-        loads, the acknowledgements an hour) is the order of the inputs. A run whose savepoint
-        fails goes through `ingest` too, one input at a time.
+        nothing in the text to link one by one) and the replies that only join an open
+        ticket's thread (of the store or of the batch; not waiting for the client, not
+        resolved) are decided from a few reads a run and written with one statement per table,
+        a run of consecutive ones in a savepoint; each other input goes through `ingest` in
+        its place, so the order of things (the engineers' loads, the acknowledgements an hour,
+        the thread a reply joins) is the order of the inputs. A run whose savepoint fails goes
+        through `ingest` too, one input at a time.
         """
         results: dict[int, IngestResult] = {}
         with self.store.transaction() as session:
@@ -204,7 +206,7 @@ class IntakeService:
                     run.append(chosen[index])
                     continue
                 if run:
-                    results.update(self._write_run(session, messages, run, reads))
+                    results.update(self._write_run(session, messages, run, reads, results))
                     run = []
                 if index < len(messages):
                     results[index] = self.ingest(messages[index])
@@ -216,21 +218,28 @@ class IntakeService:
         messages: Sequence[InboundMessage],
         run: list[_Batched],
         reads: _Reads,
+        done: dict[int, IngestResult],
     ) -> dict[int, IngestResult]:
         """A run of consecutive batched inputs, in a savepoint; one by one if it fails."""
         try:
             with session.begin_nested():
-                created = self._open_batch(session, messages, run, reads)
+                created = self._open_batch(session, messages, run, reads, done)
+        except _Changed as change:
+            log.info("batch intake of %d inputs: %s; one by one", len(run), change)
+            return {c.index: self.ingest(messages[c.index]) for c in run}
         except Exception:  # noqa: BLE001 - the run is taken one by one instead
             log.exception("batch intake of %d inputs failed; one by one", len(run))
             return {c.index: self.ingest(messages[c.index]) for c in run}
         return dict(zip((c.index for c in run), created, strict=True))
 
     def _batchable(self, session: Session, messages: Sequence[InboundMessage]) -> list[_Batched]:
-        """The inputs `_open_batch` decides exactly as `ingest` would, with their contacts: new
-        ones (neither in the ledger nor repeated in the batch) that continue no ticket or open
-        thread, are no automatic reply, and whose text `ingest` would not link one by one (a
-        register's number, a phone or an ИНН to look up)."""
+        """The inputs `_open_batch` decides exactly as `ingest` would, with their contacts:
+        of those neither in the ledger nor repeated in the batch, that name no ticket, continue
+        no open thread and are no automatic reply,
+        - the new requests whose text `ingest` would not link one by one (a register's number,
+          or an ИНН to look up);
+        - the replies that join a ticket's thread and change nothing else (`_answered`): of a
+          ticket in the store, or of an earlier input of the batch that is batched too."""
         repeats: Counter[tuple[str, str]] = Counter(
             (m.channel.value, m.idempotency_key) for m in messages
         )
@@ -246,7 +255,6 @@ class IntakeService:
                 or message.contact_id is not None
                 or (message.device_id is not None and message.site_id is None)
                 or message.ticket_id is not None
-                or message.in_reply_to
                 or message.is_auto
                 or message.failure is not None
                 or ticket_id_from_subject(message.subject) is not None
@@ -287,19 +295,37 @@ class IntakeService:
             for i in sorted(candidates.values())
             if messages[i].thread_key not in continued and messages[i].source_ref not in fetched
         ]
+        answered = _answered(session, messages, kept)
         contacts = _contacts_for(session, [messages[i].sender for i in kept])
         found = [
             extract_entities(f"{messages[i].subject}\n{messages[i].body[:CLASSIFY_CHARS]}")
+            if i not in answered
+            else None
             for i in kept
         ]
         # A stranger's text may give a phone of a known contact: the ticket is theirs.
         by_phone = _contacts_by_phone(
             session,
-            {p for c, e in zip(contacts, found, strict=True) if c is None for p in e.phones},
+            {
+                p
+                for c, e in zip(contacts, found, strict=True)
+                if c is None and e is not None
+                for p in e.phones
+            },
         )
         chosen: list[_Batched] = []
+        taken: set[int] = set()
         for index, contact, entities in zip(kept, contacts, found, strict=True):
             message = messages[index]
+            if entities is None:  # a follow-up: of a ticket in the store or of one of the batch
+                target = answered[index]
+                if isinstance(target, _Stored):
+                    chosen.append(_Batched(index, contact, None, follows=target.ticket_id))
+                    taken.add(index)
+                elif target in taken:
+                    chosen.append(_Batched(index, contact, None, after=target))
+                    taken.add(index)
+                continue  # answering an input taken one by one: one by one too
             linked = (
                 next((by_phone[p] for p in entities.phones if p in by_phone), None)
                 if contact is None
@@ -321,6 +347,7 @@ class IntakeService:
             ):
                 continue
             chosen.append(_Batched(index, contact, linked))
+            taken.add(index)
         return chosen
 
     def _open_batch(
@@ -329,13 +356,20 @@ class IntakeService:
         inputs: Sequence[InboundMessage],
         chosen: list[_Batched],
         reads: _Reads,
+        done: dict[int, IngestResult],
     ) -> list[IngestResult]:
-        """New tickets for `_batchable` inputs: the reads once for the batch, the decisions in
-        memory (the same `_plan_ticket`, routing and SLA replay as `ingest`), one write a
-        table."""
+        """New tickets and follow-ups for `_batchable` inputs: the reads once for the run, the
+        decisions in memory (the same `_plan_ticket`, routing and SLA replay as `ingest`), one
+        write a table, the rows in the inputs' order.
+
+        Raises:
+            _Changed: a follow-up's ticket changed since the batch was read (by nothing of
+                this batch: `ingest` moves no open ticket out of `_APPENDING`).
+        """
         now = self.clock.now()
+        follow_ups = [c for c in chosen if not c.fresh]
+        chosen = [c for c in chosen if c.fresh]
         messages = [inputs[c.index] for c in chosen]
-        items = [(inputs[c.index], c.contact) for c in chosen]
         people_clients = {
             person.client_id
             for c in chosen
@@ -359,7 +393,7 @@ class IntakeService:
         if reads.policy is None:
             reads.policy = routing_service.policy_from(session, self.routing)
         policy = reads.policy
-        people = routing_service.candidates(session, now) if policy.assign else []
+        people = routing_service.candidates(session, now) if policy.assign and chosen else []
         categories = reads.categories
         acknowledged = _acknowledgements(
             session, [_ack_address(m) for m in messages], now - timedelta(hours=1)
@@ -472,24 +506,57 @@ class IntakeService:
                 acknowledged[address] = sent + 1
             acks.append(address)
 
-        ticket_ids = _insert_returning(session, Ticket, _same_columns(tickets))
+        # The follow-ups, in the inputs' order among the new ones: each continues a ticket of
+        # the store, of this run or of an earlier run of the batch.
+        plans = {
+            c.index: (values, trail, address)
+            for c, values, trail, address in zip(chosen, tickets, trails, acks, strict=True)
+        }
+        order = sorted([*chosen, *follow_ups], key=lambda c: c.index)
+        in_run = {c.index for c in order}
+        ticket_of: dict[int, int] = {}
+        for batched in follow_ups:  # in order: what a run opens is known after its insert
+            if batched.after not in in_run:
+                ticket_of[batched.index] = self._continued(session, batched, done, now)
+            elif batched.after in ticket_of:
+                ticket_of[batched.index] = ticket_of[batched.after]
+        ticket_ids = _insert_returning(session, Ticket, _same_columns(tickets)) if tickets else []
+        ticket_of.update(zip((c.index for c in chosen), ticket_ids, strict=True))
+        for batched in follow_ups:
+            if batched.index not in ticket_of:
+                assert batched.after is not None
+                ticket_of[batched.index] = ticket_of[batched.after]
         entries: list[dict[str, Any]] = []
-        for ticket_id, (message, contact), address in zip(ticket_ids, items, acks, strict=True):
+        for batched in order:
+            message, contact = inputs[batched.index], batched.contact
+            ticket_id = ticket_of[batched.index]
             entries.append(_message_values(ticket_id, message, contact.id if contact else None))
+            address = plans[batched.index][2] if batched.fresh else None
             if address is not None:
                 entries.append(self._ack_values(ticket_id, message, address))
         entry_ids = iter(_insert_returning(session, Message, _same_columns(entries)))
-        message_ids = []
-        for address in acks:
-            message_ids.append(next(entry_ids))
-            if address is not None:
+        message_of: dict[int, int] = {}
+        for batched in order:
+            message_of[batched.index] = next(entry_ids)
+            if batched.fresh and plans[batched.index][2] is not None:
                 next(entry_ids)
-        events = [
-            {**event, "ticket_id": ticket_id}
-            for ticket_id, trail in zip(ticket_ids, trails, strict=True)
-            for event in trail
-        ]
+        events: list[dict[str, Any]] = []
+        for batched in order:
+            ticket_id = ticket_of[batched.index]
+            if batched.fresh:
+                trail = plans[batched.index][1]
+                events.extend({**event, "ticket_id": ticket_id} for event in trail)
+            else:
+                details = {
+                    "message_kind": MessageKind.INBOUND.value,
+                    "channel": inputs[batched.index].channel.value,
+                }
+                event = _event(now, EventKind.MESSAGE, None, message_of[batched.index], details)
+                events.append({**event, "ticket_id": ticket_id})
         session.execute(insert(_core(Event)), events)
+        messages = [inputs[c.index] for c in order]
+        ticket_ids = [ticket_of[c.index] for c in order]
+        message_ids = [message_of[c.index] for c in order]
         files = [
             (message_id, item)
             for message_id, message in zip(message_ids, messages, strict=True)
@@ -523,9 +590,31 @@ class IntakeService:
         )
         search.mark_changed(session, ticket_ids)
         return [
-            IngestResult(Outcome.CREATED, ticket_id, message_id)
-            for ticket_id, message_id in zip(ticket_ids, message_ids, strict=True)
+            IngestResult(
+                Outcome.CREATED if batched.fresh else Outcome.APPENDED, ticket_id, message_id
+            )
+            for batched, ticket_id, message_id in zip(order, ticket_ids, message_ids, strict=True)
         ]
+
+    def _continued(
+        self, session: Session, batched: _Batched, done: dict[int, IngestResult], now: datetime
+    ) -> int:
+        """The ticket of the store a batched follow-up joins, or one an earlier run of the
+        batch opened or continued; its last change now (`_follow_up`).
+
+        Raises:
+            _Changed: it takes no plain follow-up now (changed since the batch was read).
+        """
+        ticket_id = batched.follows
+        if ticket_id is None:
+            earlier = done.get(batched.after) if batched.after is not None else None
+            ticket_id = earlier.ticket_id if earlier is not None else None
+        ticket = session.get(Ticket, ticket_id) if ticket_id is not None else None
+        if ticket is None or ticket.status not in _APPENDING:
+            raise _Changed(f"ticket {ticket_id} takes no plain follow-up now")
+        ticket.updated_at = now
+        assert ticket.id is not None
+        return ticket.id
 
     def reject(
         self,
@@ -967,7 +1056,9 @@ class _Reads:
 
 @dataclass(frozen=True, slots=True)
 class _Batched:
-    """An input `open_many` writes in its batch."""
+    """An input `open_many` writes in its batch: a new ticket, or a follow-up (`follows` or
+    `after`) of an open ticket that only takes the message (not waiting for the client, not
+    resolved, not finished: no status to change, no clock to restart)."""
 
     index: int
     """Its position among the batch's inputs."""
@@ -975,6 +1066,27 @@ class _Batched:
     """The sender's contact."""
     linked: Contact | None
     """For a stranger, the contact whose phone the text gives."""
+    follows: int | None = None
+    """The ticket in the store it continues (its id: the ticket is read again on writing,
+    as inputs taken one by one in between may change it)."""
+    after: int | None = None
+    """The earlier input of the batch it answers: it continues that one's ticket."""
+
+    @property
+    def fresh(self) -> bool:
+        """Whether it opens a ticket."""
+        return self.follows is None and self.after is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A ticket in the store that a reply of the batch continues."""
+
+    ticket_id: int
+
+
+class _Changed(Exception):
+    """A ticket a batched follow-up continues changed since the batch was read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1109,6 +1221,18 @@ def _event(
 def _insert_returning(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert rows with one statement and return their ids, in the rows' order."""
     core = _core(table)
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLAlchemy has no way to match SQLite's RETURNING rows to the parameters but to
+        # insert them one statement each. There is no need: within the write lock a
+        # transaction holds, SQLite numbers the rows of a multi-row VALUES in their order
+        # (the largest rowid plus one, row after row), so the ids sorted are the rows' ids.
+        found = sorted(
+            int(row_id)
+            for row_id in session.execute(insert(core).returning(core.c.id), rows).scalars()
+        )
+        if len(found) != len(rows):
+            raise RuntimeError(f"{core.name}: {len(rows)} rows inserted, {len(found)} ids back")
+        return found
     statement = insert(core).returning(core.c.id, sort_by_parameter_order=True)
     return [int(row_id) for row_id in session.execute(statement, rows).scalars()]
 
@@ -1151,6 +1275,58 @@ def _registers_at(session: Session, site_ids: set[int]) -> dict[int, int]:
         ).all()
         counts.update((int(site), int(count)) for site, count in rows)
     return counts
+
+
+_APPENDING = frozenset(
+    s.value for s in OPEN_STATUSES if s not in (Status.WAITING_CLIENT, Status.RESOLVED)
+)
+"""Statuses in which a client's message only joins the thread (`IntakeService._follow_up`)."""
+
+
+def _answered(
+    session: Session, messages: Sequence[InboundMessage], kept: list[int]
+) -> dict[int, _Stored | int | None]:
+    """The replies among `kept` and what `_continued_ticket` would continue for each: the
+    ticket in the store (only one that merely takes the message), the index of the batch's
+    input it answers (the newest of the thread: written after every stored one), or None for
+    one that `ingest` would take otherwise (a ticket waiting or finished, a gone one). A reply
+    to nothing known is no reply: a new request."""
+    earlier: dict[str, int] = {}
+    answered: dict[int, _Stored | int | None] = {}
+    for index, message in enumerate(messages):
+        if message.in_reply_to:
+            matches = [earlier[i] for i in message.in_reply_to if i in earlier]
+            if matches:
+                answered[index] = max(matches)
+        if message.channel_message_id:
+            earlier[message.channel_message_id] = index
+    wanted = {i for index in kept if index not in answered for i in messages[index].in_reply_to}
+    newest: dict[str, tuple[int, int]] = {}
+    for chunk in _chunks(sorted(wanted)):
+        for row_id, ticket_id, channel_id in session.execute(
+            select(Message.id, Message.ticket_id, Message.channel_message_id).where(
+                Message.channel_message_id.in_(chunk)
+            )
+        ):
+            if channel_id not in newest or row_id > newest[channel_id][0]:
+                newest[channel_id] = (row_id, ticket_id)
+    stored: dict[int, int] = {}
+    for index in kept:
+        if index not in answered:
+            rows = [newest[i] for i in messages[index].in_reply_to if i in newest]
+            if rows:
+                stored[index] = max(rows)[1]
+    statuses = {
+        ticket_id: status
+        for chunk in _chunks(sorted(set(stored.values())))
+        for ticket_id, status in session.execute(
+            select(Ticket.id, Ticket.status).where(Ticket.id.in_(chunk))
+        )
+    }
+    for index, ticket_id in stored.items():
+        if ticket_id in statuses:
+            answered[index] = _Stored(ticket_id) if statuses[ticket_id] in _APPENDING else None
+    return {index: answered[index] for index in kept if index in answered}
 
 
 def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:

@@ -7,20 +7,22 @@ Each test runs the same inputs through `ingest` one at a time on one fresh store
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlmodel import Session
 
 from sdconsole.config import RoutingSettings
 from sdconsole.domain.clock import FixedClock
 from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
-from sdconsole.domain.model import ChannelKind
+from sdconsole.domain.model import ChannelKind, Role, Status
 from sdconsole.services.catalogue import default_catalogue, sync_catalogue
 from sdconsole.services.intake import IngestResult, IntakeService, Outcome
+from sdconsole.services.tickets import TicketService
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Attachment, Client, Device, Event, Inbound, Message, Ticket
 from tests.conftest import _reset_postgres, add_engineer
@@ -101,6 +103,7 @@ def dump(store: Store) -> dict[str, list[dict[str, Any]]]:
 
 
 Run = Callable[[IntakeService, list[InboundMessage]], list[IngestResult]]
+Run1 = Callable[[InboundMessage], IngestResult]
 
 
 def one_by_one(intake: IntakeService, messages: list[InboundMessage]) -> list[IngestResult]:
@@ -121,7 +124,9 @@ def compare(store_url: str, tmp_path: Path, clock: FixedClock) -> Callable[..., 
         *,
         batch_only: bool = True,
         monkeypatch: pytest.MonkeyPatch | None = None,
+        alone: list[str] | None = None,
     ) -> tuple[Any, ...]:
+        """`alone`, when given, is filled with the keys the batch took one by one."""
         outcomes, rows = [], []
         for name, way in (("single", one_by_one), ("batch", in_a_batch)):
             if store_url.startswith("sqlite"):
@@ -137,6 +142,15 @@ def compare(store_url: str, tmp_path: Path, clock: FixedClock) -> Callable[..., 
                 before(intake, ids)
             if way is in_a_batch and batch_only and monkeypatch is not None:
                 monkeypatch.setattr(IntakeService, "ingest", _refuse)
+            if way is in_a_batch and alone is not None:
+
+                def spy(
+                    message: InboundMessage, ingest: Run1 = intake.ingest, keys: list[str] = alone
+                ) -> IngestResult:
+                    keys.append(message.idempotency_key)
+                    return ingest(message)
+
+                intake.ingest = spy  # type: ignore[method-assign]
             outcomes.append(way(intake, make(ids)))
             if monkeypatch is not None:
                 monkeypatch.undo()
@@ -365,3 +379,147 @@ def test_a_batch_that_fails_is_taken_one_by_one(
     with store.reader() as session:
         assert len(session.execute(select(Ticket.id)).all()) == 1
         assert len(session.execute(select(Inbound.id)).all()) == 1
+
+
+def test_replies_in_a_batch_are_written_as_one_by_one(
+    compare: Callable[..., tuple[Any, ...]],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = clock.now()
+    photo = InboundAttachment("фото.jpg", "image/jpeg", b"\xff\xd8 the screen")
+
+    def before(intake: IntakeService, ids: dict[str, int]) -> None:
+        clock.set(now - timedelta(hours=1))
+        intake.ingest(email("<old@shop7>", clock.now()))  # open, not waiting
+        clock.set(now)
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        def reply(key: str, *answers: str, **kwargs: Any) -> InboundMessage:
+            return email(key, now, subject="Re: касса", in_reply_to=answers, **kwargs)
+
+        return [
+            email("<n1@shop7>", now - timedelta(minutes=5)),
+            reply("<r1@shop7>", "<n1@shop7>"),  # the ticket the batch itself opens
+            reply("<r2@shop7>", "<r1@shop7>"),  # a reply to the reply: the same ticket
+            reply("<r3@shop7>", "<old@shop7>", attachments=(photo,)),  # the stored ticket
+            # In-Reply-To and References naming both: the newest message's ticket.
+            reply("<r4@shop7>", "<old@shop7>", "<n1@shop7>"),
+            reply("<r5@shop7>", "<nobody@x>"),  # answers nothing known: a new request
+            email("<n2@shop7>", now, sender="stranger@example.org"),
+        ]
+
+    single, batch, rows = compare(make, before, monkeypatch=monkeypatch)
+    assert [r.outcome for r in batch] == [
+        Outcome.CREATED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.CREATED,
+        Outcome.CREATED,
+    ]
+    assert batch == single
+    old, n1 = rows["ticket"][0]["id"], batch[0].ticket_id
+    assert [r.ticket_id for r in batch[1:5]] == [n1, n1, old, n1]
+    assert {t["id"]: t["updated_at"] for t in rows["ticket"]}[old] == now  # its last change
+    follow_ups = [e for e in rows["event"] if e["kind"] == "message"]
+    assert [e["ticket_id"] for e in follow_ups] == [n1, n1, old, n1]
+    acks = [m for m in rows["message"] if m["kind"] == "outbound"]
+    assert len(acks) == 4  # old's, n1's, r5's, n2's: none for a follow-up
+
+
+def test_replies_the_batch_cannot_decide_go_one_by_one(
+    compare: Callable[..., tuple[Any, ...]], clock: FixedClock
+) -> None:
+    now = clock.now()
+
+    def before(intake: IntakeService, ids: dict[str, int]) -> None:
+        engineer = add_engineer(intake.store, "vera", Role.LEAD, lines=(1, 2))
+        tickets = TicketService(intake.store, clock)
+        for key, status in (("<waiting@shop7>", "waiting"), ("<done@shop7>", "resolved")):
+            opened = intake.ingest(email(key, now - timedelta(hours=2)))
+            assert opened.ticket_id is not None
+            if status == "waiting":
+                tickets.set_status(opened.ticket_id, Status.WAITING_CLIENT, actor=engineer)
+            else:
+                tickets.resolve(opened.ticket_id, "kkt.restarted", actor=engineer)
+        intake.ingest(email("<seen@shop7>", now - timedelta(hours=1)))
+        intake.ingest(email("<open@shop7>", now - timedelta(hours=1)))
+
+    def make(ids: dict[str, int]) -> list[InboundMessage]:
+        def reply(key: str, *answers: str) -> InboundMessage:
+            return email(key, now, subject="Re: касса", in_reply_to=answers)
+
+        return [
+            reply("<a@shop7>", "<waiting@shop7>"),  # the client answered: reopens, one by one
+            reply("<b@shop7>", "<waiting@shop7>"),  # read as waiting, open by now
+            reply("<c@shop7>", "<done@shop7>"),  # the fix did not hold: reopens
+            email("<seen@shop7>", now - timedelta(hours=1)),  # a duplicate
+            reply("<d@shop7>", "<seen@shop7>"),  # answers the duplicate: its stored ticket
+            email("<new@shop7>", now),
+            reply("<g@shop7>", "<open@shop7>"),  # a stored ticket, in the same run
+            reply("<e@shop7>", "<a@shop7>"),  # answers an input taken one by one
+            reply("<f@shop7>", "<new@shop7>"),  # what an earlier run opened
+            reply("<h@shop7>", "<g@shop7>"),  # what an earlier run continued
+        ]
+
+    alone: list[str] = []
+    single, batch, rows = compare(make, before, batch_only=False, alone=alone)
+    # Written in the batch: the new request, and the reply to it in a run of its own.
+    assert alone == [
+        "<a@shop7>",
+        "<b@shop7>",
+        "<c@shop7>",
+        "<seen@shop7>",
+        "<d@shop7>",
+        "<e@shop7>",
+    ]
+    assert [r.outcome for r in single] == [
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.DUPLICATE,
+        Outcome.APPENDED,
+        Outcome.CREATED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+        Outcome.APPENDED,
+    ]
+    assert batch == single
+    assert {t["status"] for t in rows["ticket"][:2]} == {"open"}
+    assert batch[-1].ticket_id == batch[-4].ticket_id == rows["ticket"][3]["id"]
+
+
+def test_a_follow_up_whose_ticket_changed_meanwhile_is_taken_one_by_one(
+    store: Store, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(store, clock.now())
+    intake = IntakeService(store, clock, routing=ROUTING)
+    first = intake.ingest(email("<t@shop7>", clock.now() - timedelta(hours=1)))
+    batchable = IntakeService._batchable
+
+    def read_then_changed(
+        self: IntakeService, session: Session, messages: Sequence[InboundMessage]
+    ) -> Any:
+        chosen = batchable(self, session, messages)
+        # An engineer's change, between the batch's reads and its writes.
+        session.execute(
+            update(Ticket).where(Ticket.id == first.ticket_id).values(status="waiting_client")
+        )
+        return chosen
+
+    monkeypatch.setattr(IntakeService, "_batchable", read_then_changed)
+    reply = email("<r@shop7>", clock.now(), subject="Re: касса", in_reply_to=("<t@shop7>",))
+    new = email("<n@shop7>", clock.now())
+    with store.transaction():
+        results = intake.open_many([reply, new])
+    assert [r.outcome for r in results] == [Outcome.APPENDED, Outcome.CREATED]
+    with store.reader() as session:
+        ticket = session.get(Ticket, first.ticket_id)
+        assert ticket is not None and ticket.status == "open"  # the client answered: reopened
+        kinds = session.execute(
+            select(Event.kind).where(Event.ticket_id == first.ticket_id).order_by(Event.id)
+        ).scalars()
+        assert list(kinds)[-2:] == ["message", "status"]
