@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+_WRITTEN = itertools.count()
+"""Numbers this process's temporary files (one count for every store: ``next`` is atomic)."""
 
 
 class BlobStore:
@@ -14,6 +18,8 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._folders: set[str] = set()
+        """The ``ab/cd`` folders known to exist (blobs are never removed, nor their folders)."""
 
     def path_for(self, sha256: str) -> Path:
         """Where the blob with this digest lives."""
@@ -52,14 +58,16 @@ class BlobStore:
         sync = getattr(os, "sync", None)
         if sync is None:  # no whole-file-system sync here: one fsync a file
             return [self.put(data) for data in items]
-        pending: dict[str, tuple[str, Path]] = {}
+        pending: dict[str, tuple[str, str]] = {}
+        root, pid = os.fspath(self.root), os.getpid()
         try:
             for digest, data in zip(digests, items, strict=True):
-                target = self.path_for(digest)
-                if digest in pending or target.exists():
+                self.path_for(digest)  # the digest checked
+                folder = os.path.join(root, digest[:2], digest[2:4])
+                target = os.path.join(folder, digest)
+                if digest in pending or os.path.exists(target):
                     continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+                fd, tmp = self._temporary(folder, pid)
                 pending[digest] = (tmp, target)
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(data)
@@ -72,6 +80,23 @@ class BlobStore:
                 Path(tmp).unlink(missing_ok=True)
             raise
         return digests
+
+    def _temporary(self, folder: str, pid: int) -> tuple[int, str]:
+        """A new temporary file in `folder` (made if need be), opened for writing: named by
+        this process and a count (cheaper than `tempfile.mkstemp`'s random names), created
+        exclusively."""
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        tmp = os.path.join(folder, f".tmp-{pid}-{next(_WRITTEN)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
+        except FileExistsError:  # left by a process that had this pid and died
+            return tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except FileNotFoundError:  # the folder went away under us
+            self._folders.discard(folder)
+            os.makedirs(folder, exist_ok=True)
+            return tempfile.mkstemp(dir=folder, prefix=".tmp-")
 
     def get(self, sha256: str) -> bytes:
         """Read a blob back."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 from pathlib import Path
 
 import pytest
 
+from sdconsole.storage import blobs as blobs_module
 from sdconsole.storage.blobs import BlobStore
 
 
@@ -47,3 +50,22 @@ def test_put_many_without_a_file_system_sync_syncs_each_file(
     blobs = BlobStore(tmp_path)
     digests = blobs.put_many([b"one", b"two"])
     assert [blobs.get(d) for d in digests] == [b"one", b"two"]
+
+
+def test_put_many_steps_round_a_stale_temporary_file_and_a_vanished_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = BlobStore(tmp_path)
+    # The next temporary name is taken: a dead process of the same pid left it.
+    monkeypatch.setattr(blobs_module, "_WRITTEN", itertools.count(10**9))
+    folder = blobs.path_for(hashlib.sha256(b"one").hexdigest()).parent
+    folder.mkdir(parents=True)
+    (folder / f".tmp-{os.getpid()}-{10**9}").write_bytes(b"stale")
+    digest = blobs.put_many([b"one"])[0]
+    assert blobs.get(digest) == b"one"
+    assert (folder / f".tmp-{os.getpid()}-{10**9}").read_bytes() == b"stale"  # not touched
+    # The folder, which the store made and remembers, removed under it: made again.
+    for leftover in folder.iterdir():
+        leftover.unlink()
+    folder.rmdir()
+    assert blobs.get(blobs.put_many([b"one"])[0]) == b"one"
