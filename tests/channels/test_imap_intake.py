@@ -17,7 +17,13 @@ from sdconsole.channels.mime import NotAMail, parse_mail
 from sdconsole.config import MailboxSettings, MailSettings
 from sdconsole.domain.clock import FixedClock
 from sdconsole.services.intake import IntakeService, Outcome
-from sdconsole.services.mail import MailIntake, imap_source, read_letters, source_ref
+from sdconsole.services.mail import (
+    MailIntake,
+    _Parser,
+    imap_source,
+    read_letters,
+    source_ref,
+)
 from sdconsole.storage import Store
 from sdconsole.storage.tables import DeadLetter, Inbound, MailboxState, Message, Ticket
 from tests.channels.corpora import (
@@ -152,7 +158,7 @@ def test_letters_become_tickets_and_are_flagged_only_once_stored(
     assert mail.fetch_once(settings.mailboxes[0]).seen == 0
 
 
-@pytest.mark.parametrize("processes", [0, 1, "broken"])
+@pytest.mark.parametrize("processes", [0, 1, "broken", "starting"])
 def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
     store: Store,
     clock: FixedClock,
@@ -166,21 +172,36 @@ def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
     dovecot.append_many(user, password, letters)
     settings = settings_for(dovecot, user, security="starttls")
     settings = settings.model_copy(update={"parse_process": processes != 0})
-    if processes == "broken":
-        submit = ProcessPoolExecutor.submit
+    submit = ProcessPoolExecutor.submit
+    sent: list[int] = []  # the batches given to the process
 
-        def broken(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-            if fn is not read_letters:
-                return submit(self, fn, *args, **kwargs)
+    def counted(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if fn is not read_letters:
+            return submit(self, fn, *args, **kwargs)
+        sent.append(len(args[0]))
+        if processes == "broken":
             died: Future[Any] = Future()
             died.set_exception(BrokenExecutor("the parsing process died"))
             return died
+        return submit(self, fn, *args, **kwargs)
 
-        monkeypatch.setattr(ProcessPoolExecutor, "submit", broken)
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", counted)
+    start = _Parser.start
+
+    def started(self: _Parser) -> None:
+        start(self)
+        if processes == "starting":  # still loading for the whole pass: parsed here
+            self._ready = Future()
+        else:  # loaded: every batch goes to it
+            assert self._ready is not None
+            self._ready.result(timeout=60)
+
+    monkeypatch.setattr(_Parser, "start", started)
     mail = intake_for(store, clock, settings)
 
     result = mail.fetch_once(settings.mailboxes[0])  # batches of 7: three, parsed in turn
 
+    assert sent == ([7, 7, 2] if processes in (1, "broken") else [])
     assert result.seen == 16
     assert result.count(Outcome.CREATED) == 15 and result.count(Outcome.DEAD_LETTER) == 1
     assert count(store, Ticket) == 15
@@ -190,6 +211,24 @@ def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
         assert state is not None and state.last_uid == 16
         subjects = set(session.execute(select(Ticket.subject)).scalars())
     assert len(subjects) == 15
+
+
+def test_a_pass_of_one_batch_starts_no_parsing_process(
+    sqlite_store: Store,
+    clock: FixedClock,
+    dovecot: Dovecot,
+    account: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user, password = account
+    dovecot.append_many(user, password, [letter(n) for n in range(1, 4)])
+    settings = settings_for(dovecot, user)  # batches of 7
+    assert settings.parse_process
+    starts: list[_Parser] = []
+    monkeypatch.setattr(_Parser, "start", starts.append)
+    result = intake_for(sqlite_store, clock, settings).fetch_once(settings.mailboxes[0])
+    assert result.count(Outcome.CREATED) == 3
+    assert starts == []  # nothing to parse beside the store: no interpreter to spawn
 
 
 @pytest.mark.parametrize("after", ["move", "delete", "keep"])

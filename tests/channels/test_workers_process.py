@@ -66,7 +66,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     sqlite_store: Store, dovecot: Dovecot, mailbox: tuple[str, str], tmp_path: Path
 ) -> None:
     user, password = mailbox
-    total = 150
+    total = 600  # enough letters for many passes to be cut short
     write_config(tmp_path / "config.toml", dovecot, user, batch=4)
     dovecot.append_many(user, password, [letter(n) for n in range(1, total + 1)])
     rng = random.Random(20261123)
