@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_checks.py [--registers 100000] [--db URL] [--problems 0.03]
+                                      [--no-parse-process]
 
 It builds a store with the given number of registers (one shop in five has two, the rest one;
 valid РН ККТ with their CRC), writes one report per register as JSON lines
@@ -145,7 +146,7 @@ def reports(fleet: list[tuple[str, str, str, str]], problems: float, rng: random
     return ("\n".join(lines) + "\n").encode()
 
 
-def run(url: str, data: bytes) -> tuple[float, dict[str, int]]:
+def run(url: str, data: bytes, parse_process: bool = True) -> tuple[float, dict[str, int]]:
     from sdconsole.domain.clock import SystemClock
     from sdconsole.services.intake import IntakeService
     from sdconsole.services.monitoring import Monitoring
@@ -153,7 +154,7 @@ def run(url: str, data: bytes) -> tuple[float, dict[str, int]]:
 
     store = Store(url)
     clock = SystemClock()
-    monitoring = Monitoring(store, clock, IntakeService(store, clock))
+    monitoring = Monitoring(store, clock, IntakeService(store, clock), parse_process=parse_process)
     started = time.perf_counter()
     summary = monitoring.ingest_lines(data.splitlines())
     seconds = time.perf_counter() - started
@@ -166,6 +167,11 @@ def main() -> None:
     parser.add_argument("--registers", type=int, default=100_000)
     parser.add_argument("--problems", type=float, default=0.03)
     parser.add_argument("--db", default=None, help="default: a new SQLite file in a temp folder")
+    parser.add_argument(
+        "--no-parse-process",
+        action="store_true",
+        help="read every batch in the intake's own process (``[monitoring] parse_process``)",
+    )
     args = parser.parse_args()
     rng = random.Random(20261123)
     with tempfile.TemporaryDirectory(prefix="sdconsole-bench-checks-") as tmp:
@@ -174,8 +180,8 @@ def main() -> None:
         fleet = build_store(url, args.registers, rng)
         data = reports(fleet, args.problems, rng)
         setup = time.perf_counter() - started
-        first, counts = run(url, data)
-        second, again = run(url, data)
+        first, counts = run(url, data, not args.no_parse_process)
+        second, again = run(url, data, not args.no_parse_process)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     print(f"machine: {machine}; set-up {setup:.1f} s; {len(data) / 1e6:.1f} MB of reports\n")
     print("| run | reports | seconds | reports/s | taken | replays | tickets opened | errors |")

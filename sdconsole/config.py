@@ -195,6 +195,9 @@ class MonitoringSettings(BaseModel):
     store_hours: str | None = None
     """``HH:MM-HH:MM`` in each shop's time zone: checks that matter only while a shop trades
     (OFD backlog warnings, УТМ down, silent agents) are quiet outside; unset: always open."""
+    parse_process: bool = True
+    """Read the next batch of a file of reports in a process of its own while the last one is
+    stored (false: in the intake's own process, between the stores)."""
 
 
 class BillingSettings(BaseModel):

@@ -5,17 +5,23 @@ keys are kept, identifiers are validated (РН ККТ with its CRC over ИНН a
 and every problem is reported at once with the field it concerns. `evaluate` applies the checks
 of DOMAIN §1.9 to a report with the contract's thresholds and returns one `CheckResult` per check
 the report carries data for: ok, warning or critical, with the measured value and the incident
-type (catalogue code ``monitoring.<check>.<level>``). Pure: no I/O; the time is passed in.
+type (catalogue code ``monitoring.<check>.<level>``). `read_lines` does both for a batch of JSON
+lines and gives each as the small `ReportRead` an intake batch needs (cheap to send from the
+process that parses to the one that stores). Pure: no I/O; the time is passed in.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from enum import IntEnum
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import orjson
 
 from sdconsole.domain.identifiers import check_fn_serial, check_inn, check_reg_number
 
@@ -600,4 +606,98 @@ def evaluate(report: HealthReport, limits: Thresholds, now: datetime) -> list[Ch
             else Level.OK
         )
         out.append(_result("clock-drift", level, round(drift, 1)))
+    return out
+
+
+# -- a batch of lines ----------------------------------------------------------------------
+
+
+def load_line(raw: bytes) -> Any:
+    """A line's JSON: orjson's reading, or the standard library's where orjson is stricter (a
+    byte-order mark, integers over 64 bits, lone surrogates).
+
+    Raises:
+        json.JSONDecodeError, UnicodeDecodeError: the line is not JSON.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def read_line(raw: bytes) -> HealthReport:
+    """One line's report.
+
+    Raises:
+        ReportError: the line is not JSON (the reason starts ``not JSON:``), or not a report.
+    """
+    try:
+        record = load_line(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ReportError([f"not JSON: {error}"]) from None
+    return parse_report(record)
+
+
+def register_facts(report: HealthReport) -> dict[str, Any]:
+    """What the report says of the register itself (the registry's columns), where it says it."""
+    values: dict[str, Any] = {
+        "model": report.model,
+        "firmware": report.firmware,
+        "ffd": report.ffd,
+        "fn_serial": report.fn_serial,
+        "fn_valid_until": report.fn_valid_until,
+        "fn_registrations_left": report.fn_registrations_left,
+        "fn_memory_used_pct": report.fn_memory_used_pct,
+        "ofd_contract_end": report.ofd_contract_end,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+Check = tuple[str, int, "float | int | str", "str | None", bool]
+"""A `CheckResult` as a plain tuple, its fields in order (a tuple crosses processes for a
+hundredth of a dataclass's cost)."""
+
+
+class ReportRead(NamedTuple):
+    """What an intake batch needs of a report that was read: the register's keys, the time,
+    the facts for the registry, and the checks with the default thresholds."""
+
+    reg_number: str | None
+    kkt_serial: str | None
+    fn_serial: str | None
+    store_id: str | None
+    inn: str | None
+    observed_at: datetime
+    facts: dict[str, Any]
+    checks: tuple[Check, ...]
+
+    def results(self) -> list[CheckResult]:
+        return [CheckResult(c, Level(level), v, i, s) for c, level, v, i, s in self.checks]
+
+
+def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> list[ReportRead | str]:
+    """Read and check a batch of lines: for each, its `ReportRead` (checked with `limits`), or
+    the reason it cannot be taken."""
+    out: list[ReportRead | str] = []
+    for raw in lines:
+        try:
+            report = read_line(raw)
+        except ReportError as error:
+            out.append(str(error))
+            continue
+        out.append(
+            ReportRead(
+                report.reg_number,
+                report.kkt_serial,
+                report.fn_serial,
+                report.store_id,
+                report.inn,
+                report.observed_at,
+                register_facts(report),
+                tuple(
+                    (r.check, int(r.level), r.value, r.incident, r.in_store_hours_only)
+                    for r in evaluate(report, limits, now)
+                ),
+            )
+        )
     return out

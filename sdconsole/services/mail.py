@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import logging
 import mailbox
-import multiprocessing
-import os
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +33,7 @@ from sdconsole.domain.intake import InboundMessage
 from sdconsole.domain.model import ChannelKind
 from sdconsole.i18n import N_
 from sdconsole.services.intake import IngestResult, IntakeService, Outcome
+from sdconsole.services.parse_process import ParseProcess
 from sdconsole.storage import Store
 from sdconsole.storage.tables import Inbound, MailboxState
 
@@ -85,75 +83,9 @@ def to_inbound(
     )
 
 
-def _load_parser(parent: int) -> None:
-    """A parsing process's start: the MIME reader and what it imports, loaded once, and a
-    watch on the process that started it (`parent`): a worker of a pool waits for work for
-    ever, so one whose intake was killed would outlive it, holding its output open."""
-    import sdconsole.channels.mime  # noqa: F401
-
-    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)  # the intake is gone: nothing of this process is worth keeping
-
-
-PARENT_CHECK_SECONDS = 0.25
-"""How often a parsing process checks that the intake that started it is alive."""
-
-
 def _utc(at: datetime | None) -> datetime | None:
     """An aware time in UTC (the IMAP library's own offset class does not survive pickling)."""
     return at.astimezone(UTC) if at is not None and at.tzinfo is not None else at
-
-
-class _Parser:
-    """The process a mailbox's passes parse letters in (``parse_process``), started by the
-    first pass with more than one batch: a single batch has nothing to overlap with."""
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future[int] | None = None
-        self._failed = False
-
-    def start(self) -> None:
-        """Start the process, once: it loads the MIME reader while the pass goes on."""
-        if self._pool is not None or self._failed:
-            return
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-        pool = ProcessPoolExecutor(
-            1, mp_context=context, initializer=_load_parser, initargs=(os.getpid(),)
-        )
-        try:
-            self._ready = pool.submit(int)
-        except (BrokenExecutor, OSError) as error:
-            log.warning("no process to parse letters in (%s); parsing here", error)
-            pool.shutdown(cancel_futures=True)
-            self._failed = True
-            return
-        self._pool = pool
-
-    def submit(
-        self, letters: list[Letter], *, attachment_limit: int, now: datetime
-    ) -> Future[list[InboundMessage | str]] | None:
-        """Have `letters` parsed there; None while the process is still starting (parsing
-        here is sooner than waiting for it) or if it cannot take them."""
-        if self._pool is None or self._ready is None or not self._ready.done():
-            return None
-        try:
-            return self._pool.submit(
-                read_letters, letters, attachment_limit=attachment_limit, now=now
-            )
-        except BrokenExecutor:  # it died earlier: parsed here, at the store
-            return None
-
-    def close(self) -> None:
-        """Let the process go without waiting for it to end (the executor's own thread
-        collects it, at the latest when the program exits)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -341,18 +273,18 @@ class MailIntake:
             if parser is not None:
                 parser.close()
 
-    def _parser(self) -> _Parser | None:
+    def _parser(self) -> ParseProcess | None:
         """The process that parses a pass's next batch while this one stores the last
         (``parse_process``; none: parsed here, between the stores). One is enough: a pass has
         one batch in parsing at a time."""
-        return _Parser() if self.settings.parse_process else None
+        return ParseProcess("sdconsole.channels.mime") if self.settings.parse_process else None
 
     def _drain(
         self,
         source: MailSource,
         box: MailboxSettings,
         uidvalidity: int,
-        parser: _Parser | None = None,
+        parser: ParseProcess | None = None,
     ) -> PassResult:
         known_validity, last_uid = self._checkpoint(box.name)
         if known_validity != uidvalidity:
@@ -401,11 +333,13 @@ class MailIntake:
         )
 
     def _read_later(
-        self, parser: _Parser | None, letters: list[Letter]
+        self, parser: ParseProcess | None, letters: list[Letter]
     ) -> Future[list[InboundMessage | str]] | None:
         if parser is None or not letters:
             return None
-        return parser.submit(letters, attachment_limit=self._attachment_limit, now=self.clock.now())
+        return parser.submit(
+            read_letters, letters, attachment_limit=self._attachment_limit, now=self.clock.now()
+        )
 
     def _store(
         self, source: MailSource, box: MailboxSettings, uidvalidity: int, batch: _Batch

@@ -10,6 +10,12 @@ the report attached; later reports add their value to the ticket's history and r
 category and priority when the problem gets worse, never a second ticket; two ok reports in a
 row resolve it with a system note. A line that cannot be read is reported with its number and
 kept as a dead letter; it never stops the batch.
+
+Reading a line (JSON, identifiers, the checks) is most of the work a report costs. With
+``parse_process``, a file of more than one batch has each next batch read in a process of its
+own (`ParseProcess`) while this one stores the last, and what crosses over is a small
+`ReportRead` a report; the few reports that need more (a problem, a register to register, a
+contract's own thresholds) are read again here.
 """
 
 from __future__ import annotations
@@ -18,25 +24,28 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-import orjson
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
 from sdconsole.config import Settings
 from sdconsole.domain.clock import Clock
 from sdconsole.domain.health import (
+    Check,
     CheckResult,
     HealthReport,
     Level,
-    ReportError,
+    ReportRead,
     Thresholds,
     evaluate,
-    parse_report,
+    read_line,
+    read_lines,
+    register_facts,
     store_open,
     thresholds_with,
 )
@@ -48,6 +57,7 @@ from sdconsole.i18n import N_, translate_to
 from sdconsole.services import sla as sla_service
 from sdconsole.services.billing import judge_coverage
 from sdconsole.services.intake import IntakeService
+from sdconsole.services.parse_process import ParseProcess
 from sdconsole.storage import Store, repositories
 from sdconsole.storage.tables import Client, Contract, Device, DeviceCheck, Event, Message, Ticket
 
@@ -119,11 +129,15 @@ class Monitoring:
         *,
         store_hours: str | None = None,
         batch: int = BATCH,
+        parse_process: bool = False,
     ) -> None:
         """
         Args:
             thresholds: the defaults; a contract's ``monitoring`` sets its own over them.
             store_hours: ``HH:MM-HH:MM`` shops trade (a contract's ``store_hours`` wins).
+            batch: reports a transaction.
+            parse_process: read the next batch in a process of its own while this one is
+                stored (for input of more than one batch).
         """
         self.store = store
         self.clock = clock
@@ -131,6 +145,7 @@ class Monitoring:
         self.thresholds = thresholds or Thresholds()
         self.store_hours = store_hours
         self.batch = batch
+        self.parse_process = parse_process
 
     @classmethod
     def from_settings(cls, store: Store, clock: Clock, settings: Settings) -> Monitoring:
@@ -142,6 +157,7 @@ class Monitoring:
             IntakeService.from_settings(store, clock, settings),
             thresholds_with(Thresholds(), config.thresholds),
             store_hours=config.store_hours,
+            parse_process=config.parse_process,
         )
 
     # -- the entry point -------------------------------------------------------------------
@@ -149,28 +165,54 @@ class Monitoring:
     def ingest_lines(self, lines: Iterable[bytes | str]) -> IngestSummary:
         """Take JSON lines (``sdconsole.health/1``); blank lines are skipped."""
         summary = IngestSummary()
-        pending: list[tuple[int, bytes, HealthReport]] = []
+        parser = ParseProcess("sdconsole.domain.health") if self.parse_process else None
+        try:
+            # A pipeline of two stages, as the mail's: while a batch is stored here, the next
+            # one is read (in the parser's process, from the second batch on).
+            waiting: _Batch | None = None
+            for batch in self._batches(lines, summary):
+                if parser is not None and waiting is not None:
+                    parser.start()  # there is more than one batch: worth a process
+                read = (
+                    parser.submit(read_lines, batch.raws, self.thresholds, self.clock.now())
+                    if parser is not None
+                    else None
+                )
+                if waiting is not None:
+                    self._take(waiting, summary)
+                waiting = _Batch(batch.numbers, batch.raws, read)
+            if waiting is not None:
+                self._take(waiting, summary)
+        finally:
+            if parser is not None:
+                parser.close()
+        summary.errors.sort()
+        return summary
+
+    def _batches(self, lines: Iterable[bytes | str], summary: IngestSummary) -> Iterator[_Batch]:
+        numbers: list[int] = []
+        raws: list[bytes] = []
         for number, line in enumerate(lines, start=1):
             raw = line.encode() if isinstance(line, str) else line
             if not raw.strip():
                 continue
             summary.lines += 1
+            numbers.append(number)
+            raws.append(raw)
+            if len(raws) >= self.batch:
+                yield _Batch(numbers, raws)
+                numbers, raws = [], []
+        if raws:
+            yield _Batch(numbers, raws)
+
+    def _read(self, batch: _Batch) -> list[ReportRead | str]:
+        """The batch's lines read: by the parser's process, or here."""
+        if batch.read is not None:
             try:
-                report = parse_report(_json(raw))
-            except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                self._reject(summary, number, raw, f"not JSON: {error}")
-                continue
-            except ReportError as error:
-                self._reject(summary, number, raw, str(error))
-                continue
-            pending.append((number, raw, report))
-            if len(pending) >= self.batch:
-                self._take(pending, summary)
-                pending = []
-        if pending:
-            self._take(pending, summary)
-        summary.errors.sort()
-        return summary
+                return batch.read.result()
+            except Exception as error:  # noqa: BLE001 - the lines are read here instead
+                log.warning("the reports' parser failed (%s); reading here", error)
+        return read_lines(batch.raws, self.thresholds, self.clock.now())
 
     def _reject(self, summary: IngestSummary, number: int, raw: bytes, reason: str) -> None:
         summary.errors.append((number, reason))
@@ -240,55 +282,64 @@ class Monitoring:
 
     # -- a batch ---------------------------------------------------------------------------
 
-    def _take(self, items: list[tuple[int, bytes, HealthReport]], summary: IngestSummary) -> None:
+    def _take(self, batch: _Batch, summary: IngestSummary) -> None:
         now = self.clock.now()
+        items: list[tuple[int, bytes, ReportRead]] = []
+        for number, raw, read in zip(batch.numbers, batch.raws, self._read(batch), strict=True):
+            if isinstance(read, str):
+                self._reject(summary, number, raw, read)
+            else:
+                items.append((number, raw, read))
         with self.store.transaction() as session:
-            known = self._registry(session, [report for _n, _raw, report in items])
-            sites = self._sites(session, [report for _n, _raw, report in items])
+            reads = [read for _n, _raw, read in items]
+            known = self._registry(session, reads)
+            sites = self._sites(session, reads)
             policies = self._policies(
                 session, {k.site_id for k in known.values()} | set(sites.values())
             )
+            default = self._default_policy
             changes: dict[int, dict[str, Any]] = {}
-            problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
-            for number, raw, report in items:
-                device = _match(known, report)
+            taken: list[tuple[_Known, bytes, list[Check]]] = []
+            for number, raw, read in items:
+                device = _match(known, read)
                 if device is None:
-                    site_id = sites.get(report.store_id or "") or sites.get(report.inn or "")
+                    site_id = sites.get(read.store_id or "") or sites.get(read.inn or "")
                     if site_id is None:
+                        key = read.reg_number or read.kkt_serial or read.fn_serial
                         self._reject(
                             summary,
                             number,
                             raw,
-                            f"unknown register {report.device_key} at an unknown shop"
-                            f" ({report.store_id or '-'}, ИНН {report.inn or '-'})",
+                            f"unknown register {key} at an unknown shop"
+                            f" ({read.store_id or '-'}, ИНН {read.inn or '-'})",
                         )
                         continue
-                    device = self._register(session, report, site_id)
+                    device = self._register(session, read_line(raw), site_id)
                     summary.registered += 1
-                    for key in (report.reg_number, report.kkt_serial, report.fn_serial):
+                    for key in (read.reg_number, read.kkt_serial, read.fn_serial):
                         if key:
                             known[key] = device
-                if device.health_at is not None and report.observed_at <= device.health_at:
+                if device.health_at is not None and read.observed_at <= device.health_at:
                     summary.replays += 1
                     continue
-                policy = policies.get(device.site_id) or self._default_policy
-                results = [
-                    r
-                    for r in evaluate(report, policy.thresholds, now)
-                    if not r.in_store_hours_only
-                    or store_open(policy.store_hours, report.observed_at, policy.zone)
-                ]
-                results.append(CheckResult("agent-silent", Level.OK, 0, None))  # it spoke
-                worst = max((r.level for r in results), default=Level.OK)
-                device.health_at = report.observed_at
+                policy = policies.get(device.site_id) or default
+                checks = list(read.checks)
+                if policy.thresholds is not self.thresholds:  # a contract's own: checked again
+                    checks = [_check(r) for r in evaluate(read_line(raw), policy.thresholds, now)]
+                if policy.store_hours and any(check[_HOURS_ONLY] for check in checks):
+                    if not store_open(policy.store_hours, read.observed_at, policy.zone):
+                        checks = [check for check in checks if not check[_HOURS_ONLY]]
+                checks.append(_SPOKE)
+                worst = max(check[_LEVEL] for check in checks)
+                device.health_at = read.observed_at
                 changes[device.id] = {
                     "id": device.id,
-                    "health_at": report.observed_at,
-                    "health_state": worst.name.lower(),
-                    **_registry_fields(report),
+                    "health_at": read.observed_at,
+                    "health_state": _STATES[worst],
+                    **read.facts,
                 }
                 summary.taken += 1
-                problems.append((device, report, raw, results))
+                taken.append((device, raw, checks))
             # One statement per column set (each report may carry different fields), run for
             # all its rows at once; Core's, which costs a tenth of the ORM's bulk update.
             by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -298,7 +349,18 @@ class Monitoring:
             table = Device.__table__
             for rows in by_keys.values():
                 session.execute(update(table).where(table.c.id == bindparam("_id")), rows)
-            self._checks(session, problems, summary)
+            states = self._states(session, [device.id for device, _raw, _checks in taken])
+            # Only a report with a problem, or of a register with one open (in the store or
+            # earlier in the batch), has anything to do with tickets: those are read again
+            # whole, for the tickets' text.
+            involved = {device_id for (device_id, _check), s in states.items() if s.level}
+            problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
+            for device, raw, checks in taken:
+                if device.id in involved or any(check[_LEVEL] for check in checks):
+                    involved.add(device.id)
+                    results = [CheckResult(c, Level(lv), v, i, h) for c, lv, v, i, h in checks]
+                    problems.append((device, read_line(raw), raw, results))
+            self._checks(session, problems, summary, states)
 
     @property
     def _default_policy(self) -> _Policy:
@@ -306,7 +368,8 @@ class Monitoring:
 
     def _policies(self, session: Session, site_ids: set[int]) -> dict[int, _Policy]:
         """Each shop's thresholds and hours: its contract's (the nearest up the client tree),
-        over the defaults. Without contracts that set any, every shop has the defaults."""
+        over the defaults. A shop left out has the defaults (without contracts that set any and
+        without default hours, every shop is left out)."""
         today = self.clock.now().date()
         rows = session.execute(
             select(Contract.client_id, Contract.monitoring).where(
@@ -316,6 +379,8 @@ class Monitoring:
             )
         ).all()
         overrides = {client: data for client, data in rows if isinstance(data, dict) and data}
+        if not overrides and not self.store_hours:
+            return {}  # every shop has the defaults, and no hours to need its time zone for
         zones: dict[int, str | None] = {}
         parents: dict[int, int | None] = {}
         wanted = set(site_ids)
@@ -421,7 +486,7 @@ class Monitoring:
             reg_number=report.reg_number,
             fn_serial=report.fn_serial,
             notes=UNVERIFIED_NOTE,
-            **{k: v for k, v in _registry_fields(report).items() if k != "fn_serial"},
+            **{k: v for k, v in register_facts(report).items() if k != "fn_serial"},
         )
         session.add(device)
         session.flush()
@@ -436,14 +501,12 @@ class Monitoring:
         session: Session,
         items: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]],
         summary: IngestSummary,
+        states: dict[tuple[int, str], DeviceCheck] | None = None,
     ) -> None:
-        device_ids = sorted({device.id for device, _r, _raw, _res in items})
-        states: dict[tuple[int, str], DeviceCheck] = {}
-        for chunk in _batched(device_ids, 500):
-            for state in session.execute(
-                select(DeviceCheck).where(DeviceCheck.device_id.in_(chunk))
-            ).scalars():
-                states[(state.device_id, state.check)] = state
+        """The tickets of these reports' results; `states` (of their registers, by (device,
+        check)) when the caller has read them already."""
+        if states is None:
+            states = self._states(session, [device.id for device, _r, _raw, _res in items])
         opening: dict[int, tuple[DeviceCheck, InboundMessage]] = {}
         for device, report, raw, results in items:
             for result in results:
@@ -463,6 +526,17 @@ class Monitoring:
                     states[(device.id, result.check)] = state
                 self._problem(session, state, device, report, raw, result, summary, opening)
         self._open(opening)
+
+    @staticmethod
+    def _states(session: Session, device_ids: list[int]) -> dict[tuple[int, str], DeviceCheck]:
+        """The checks' states of these registers, by (device, check)."""
+        states: dict[tuple[int, str], DeviceCheck] = {}
+        for chunk in _batched(sorted(set(device_ids)), 500):
+            for state in session.execute(
+                select(DeviceCheck).where(DeviceCheck.device_id.in_(chunk))
+            ).scalars():
+                states[(state.device_id, state.check)] = state
+        return states
 
     def _open(self, opening: dict[int, tuple[DeviceCheck, InboundMessage]]) -> None:
         """Open the tickets of the problems found so far, in one intake batch."""
@@ -625,6 +699,35 @@ class Monitoring:
         summary.resolved += 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A batch of lines: their numbers in the input, their bytes, and their reading under way."""
+
+    numbers: list[int]
+    raws: list[bytes]
+    read: Future[list[ReportRead | str]] | None = None
+
+
+_LEVEL: Final = 1
+_HOURS_ONLY: Final = 4
+"""Where a `Check` has its level and whether it is quiet while the shop is closed."""
+
+_SPOKE: Check = ("agent-silent", int(Level.OK), 0, None, False)
+"""A report is the agent speaking: its silence is over."""
+
+_STATES = {int(level): level.name.lower() for level in Level}
+
+
+def _check(result: CheckResult) -> Check:
+    return (
+        result.check,
+        int(result.level),
+        result.value,
+        result.incident,
+        result.in_store_hours_only,
+    )
+
+
 SILENT_WARNING = timedelta(minutes=30)
 SILENT_CRITICAL = timedelta(hours=4)
 
@@ -687,20 +790,6 @@ def _match(known: dict[str, _Known], report: HealthReport) -> _Known | None:
     return None
 
 
-def _registry_fields(report: HealthReport) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "model": report.model,
-        "firmware": report.firmware,
-        "ffd": report.ffd,
-        "fn_serial": report.fn_serial,
-        "fn_valid_until": report.fn_valid_until,
-        "fn_registrations_left": report.fn_registrations_left,
-        "fn_memory_used_pct": report.fn_memory_used_pct,
-        "ofd_contract_end": report.ofd_contract_end,
-    }
-    return {k: v for k, v in values.items() if v is not None}
-
-
 _CHECK_TITLES = {
     "fn-expiry": N_("Fiscal drive: {value} days to key expiry"),
     "fn-memory": N_("Fiscal drive: memory {value} % full"),
@@ -747,15 +836,6 @@ def _body(result: CheckResult, report: HealthReport, language: str) -> str:
     if report.fn_serial:
         lines.append(f"ФН: {report.fn_serial}, {report.fn_valid_until or '—'}")
     return "\n".join(lines)
-
-
-def _json(raw: bytes) -> Any:
-    """A line's JSON: orjson's reading, or the standard library's where orjson is stricter (a
-    byte-order mark, integers over 64 bits, lone surrogates)."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
 
 
 def _batched(values: list[Any], size: int) -> Iterator[list[Any]]:

@@ -17,13 +17,8 @@ from sdconsole.channels.mime import NotAMail, parse_mail
 from sdconsole.config import MailboxSettings, MailSettings
 from sdconsole.domain.clock import FixedClock
 from sdconsole.services.intake import IntakeService, Outcome
-from sdconsole.services.mail import (
-    MailIntake,
-    _Parser,
-    imap_source,
-    read_letters,
-    source_ref,
-)
+from sdconsole.services.mail import MailIntake, imap_source, read_letters, source_ref
+from sdconsole.services.parse_process import ParseProcess
 from sdconsole.storage import Store
 from sdconsole.storage.tables import DeadLetter, Inbound, MailboxState, Message, Ticket
 from tests.channels.corpora import (
@@ -186,9 +181,9 @@ def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
         return submit(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(ProcessPoolExecutor, "submit", counted)
-    start = _Parser.start
+    start = ParseProcess.start
 
-    def started(self: _Parser) -> None:
+    def started(self: ParseProcess) -> None:
         start(self)
         if processes == "starting":  # still loading for the whole pass: parsed here
             self._ready = Future()
@@ -196,7 +191,7 @@ def test_letters_parsed_beside_the_store_or_in_it_come_out_the_same(
             assert self._ready is not None
             self._ready.result(timeout=60)
 
-    monkeypatch.setattr(_Parser, "start", started)
+    monkeypatch.setattr(ParseProcess, "start", started)
     mail = intake_for(store, clock, settings)
 
     result = mail.fetch_once(settings.mailboxes[0])  # batches of 7: three, parsed in turn
@@ -224,8 +219,8 @@ def test_a_pass_of_one_batch_starts_no_parsing_process(
     dovecot.append_many(user, password, [letter(n) for n in range(1, 4)])
     settings = settings_for(dovecot, user)  # batches of 7
     assert settings.parse_process
-    starts: list[_Parser] = []
-    monkeypatch.setattr(_Parser, "start", starts.append)
+    starts: list[ParseProcess] = []
+    monkeypatch.setattr(ParseProcess, "start", starts.append)
     result = intake_for(sqlite_store, clock, settings).fetch_once(settings.mailboxes[0])
     assert result.count(Outcome.CREATED) == 3
     assert starts == []  # nothing to parse beside the store: no interpreter to spawn

@@ -476,3 +476,99 @@ def test_the_only_till_of_a_shop_raises_the_priority(
     # The same fault: the shop's only till is P1; with a second till it is one level lower.
     assert alone.impact == 1 and second.impact == 2
     assert alone.priority < second.priority
+
+
+@pytest.mark.parametrize("reader", ["here", "process", "broken"])
+def test_reports_read_beside_the_store_or_in_it_come_out_the_same(
+    store: Store,
+    clock: FixedClock,
+    world: World,
+    reader: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+
+    from sdconsole.domain.health import read_lines
+    from sdconsole.services.parse_process import ParseProcess
+    from sdconsole.storage.tables import Contract
+
+    with store.transaction() as session:  # the shop's own thresholds: read again at the store
+        contract = session.get(Contract, world.contract_id)
+        assert contract is not None
+        contract.monitoring = {"fn_expiry_warning_days": 10, "fn_expiry_plan_days": 14}
+    today = clock.now().date()
+    t0 = clock.now() - timedelta(hours=10)
+
+    def at(hours: float, **sections: Any) -> bytes:
+        return line(t0 + timedelta(hours=hours), **sections)
+
+    stranger = record(
+        t0, kkt={"serial": "00106109999999", "reg_number": None}, fn={"serial": "7380440700555555"}
+    )
+    lines = [
+        # batch 1: a drive ending (warning), a line that is not JSON, an unknown register
+        at(0, fn={"valid_until": (today + timedelta(days=5)).isoformat()}),
+        b"{not json",
+        json.dumps(stranger).encode(),
+        # batch 2: worse, then two ok reports in a row: resolved within the batch
+        at(1, fn={"valid_until": (today + timedelta(days=2)).isoformat()}),
+        at(2, fn={"valid_until": (today + timedelta(days=200)).isoformat()}),
+        at(3, fn={"valid_until": (today + timedelta(days=200)).isoformat()}),
+        # batch 3: a full disk, the same report again, and a later one
+        at(4, host={"disk_used_pct": 97}),
+        at(4, host={"disk_used_pct": 97}),
+        at(5, host={"disk_used_pct": 98}),
+        # batch 4: 20 days left, a warning by the defaults, fine by the contract
+        at(6, fn={"valid_until": (today + timedelta(days=20)).isoformat()},
+           host={"disk_used_pct": 98}),
+    ]  # fmt: skip
+    submit = ProcessPoolExecutor.submit
+    sent: list[int] = []  # the batches given to the process
+
+    def counted(self: ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if fn is not read_lines:
+            return submit(self, fn, *args, **kwargs)
+        sent.append(len(args[0]))
+        if reader == "broken":
+            died: Future[Any] = Future()
+            died.set_exception(BrokenExecutor("the parsing process died"))
+            return died
+        return submit(self, fn, *args, **kwargs)
+
+    start = ParseProcess.start
+
+    def started(self: ParseProcess) -> None:
+        start(self)
+        assert self._ready is not None
+        self._ready.result(timeout=60)  # loaded: every batch from the second on goes to it
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", counted)
+    monkeypatch.setattr(ParseProcess, "start", started)
+    monitoring = Monitoring(
+        store,
+        clock,
+        IntakeService(store, clock, routing=MANUAL),
+        batch=3,
+        parse_process=reader != "here",
+    )
+
+    summary = monitoring.ingest_lines(lines)
+
+    assert sent == ([] if reader == "here" else [3, 3, 1])
+    assert summary.as_json() == {
+        "lines": 10,
+        "taken": 8,
+        "replays": 1,
+        "errors": 1,
+        "tickets_opened": 2,
+        "tickets_updated": 3,
+        "tickets_resolved": 1,
+        "devices_registered": 1,
+    }
+    assert [n for n, _reason in summary.errors] == [2]
+    assert summary.errors[0][1].startswith("not JSON:")
+    found = [(category_of(store, t), t.status) for t in tickets(store)]
+    assert found == [
+        ("monitoring.fn-expiry.critical", "resolved"),
+        ("monitoring.disk-fill.pos-critical", "new"),
+    ]
