@@ -671,9 +671,6 @@ class ReportRead(NamedTuple):
     facts: dict[str, Any]
     checks: tuple[Check, ...]
 
-    def results(self) -> list[CheckResult]:
-        return [CheckResult(c, Level(level), v, i, s) for c, level, v, i, s in self.checks]
-
 
 def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> list[ReportRead | str]:
     """Read and check a batch of lines: for each, its `ReportRead` (checked with `limits`), or
