@@ -660,7 +660,8 @@ hundredth of a dataclass's cost)."""
 
 class ReportRead(NamedTuple):
     """What an intake batch needs of a report that was read: the register's keys, the time,
-    the facts for the registry, and the checks with the default thresholds."""
+    the facts for the registry, and the checks with the default thresholds (and the worst of
+    their levels)."""
 
     reg_number: str | None
     kkt_serial: str | None
@@ -670,6 +671,12 @@ class ReportRead(NamedTuple):
     observed_at: datetime
     facts: dict[str, Any]
     checks: tuple[Check, ...]
+    worst: int
+
+
+def worst_level(checks: Iterable[Check]) -> int:
+    """The gravest level of `checks` (`Level.OK` for none)."""
+    return max((check[1] for check in checks), default=int(Level.OK))
 
 
 def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> list[ReportRead | str]:
@@ -682,6 +689,10 @@ def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> lis
         except ReportError as error:
             out.append(str(error))
             continue
+        checks = tuple(
+            (r.check, int(r.level), r.value, r.incident, r.in_store_hours_only)
+            for r in evaluate(report, limits, now)
+        )
         out.append(
             ReportRead(
                 report.reg_number,
@@ -691,10 +702,8 @@ def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> lis
                 report.inn,
                 report.observed_at,
                 register_facts(report),
-                tuple(
-                    (r.check, int(r.level), r.value, r.incident, r.in_store_hours_only)
-                    for r in evaluate(report, limits, now)
-                ),
+                checks,
+                worst_level(checks),
             )
         )
     return out

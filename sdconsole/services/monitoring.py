@@ -48,6 +48,7 @@ from sdconsole.domain.health import (
     register_facts,
     store_open,
     thresholds_with,
+    worst_level,
 )
 from sdconsole.domain.intake import InboundAttachment, InboundMessage, Sender
 from sdconsole.domain.model import ChannelKind, EventKind, Status
@@ -59,6 +60,7 @@ from sdconsole.services.billing import judge_coverage
 from sdconsole.services.intake import IntakeService
 from sdconsole.services.parse_process import ParseProcess
 from sdconsole.storage import Store, repositories
+from sdconsole.storage.bulk import execute_many
 from sdconsole.storage.tables import Client, Contract, Device, DeviceCheck, Event, Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -299,7 +301,7 @@ class Monitoring:
             )
             default = self._default_policy
             changes: dict[int, dict[str, Any]] = {}
-            taken: list[tuple[_Known, bytes, list[Check]]] = []
+            taken: list[tuple[_Known, bytes, tuple[Check, ...], int]] = []
             for number, raw, read in items:
                 device = _match(known, read)
                 if device is None:
@@ -322,15 +324,10 @@ class Monitoring:
                 if device.health_at is not None and read.observed_at <= device.health_at:
                     summary.replays += 1
                     continue
-                policy = policies.get(device.site_id) or default
-                checks = list(read.checks)
-                if policy.thresholds is not self.thresholds:  # a contract's own: checked again
-                    checks = [_check(r) for r in evaluate(read_line(raw), policy.thresholds, now)]
-                if policy.store_hours and any(check[_HOURS_ONLY] for check in checks):
-                    if not store_open(policy.store_hours, read.observed_at, policy.zone):
-                        checks = [check for check in checks if not check[_HOURS_ONLY]]
-                checks.append(_SPOKE)
-                worst = max(check[_LEVEL] for check in checks)
+                checks, worst = read.checks, read.worst
+                if policies:  # contracts' own thresholds, or shops' hours
+                    policy = policies.get(device.site_id) or default
+                    checks, worst = self._judged(policy, read, raw, now)
                 device.health_at = read.observed_at
                 changes[device.id] = {
                     "id": device.id,
@@ -339,28 +336,46 @@ class Monitoring:
                     **read.facts,
                 }
                 summary.taken += 1
-                taken.append((device, raw, checks))
+                taken.append((device, raw, checks, worst))
             # One statement per column set (each report may carry different fields), run for
-            # all its rows at once; Core's, which costs a tenth of the ORM's bulk update.
+            # all its rows at once, its parameters made for the driver in a tight loop
+            # (`execute_many`: a third of the cost of SQLAlchemy's own executemany).
             by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in changes.values():
                 row["_id"] = row.pop("id")
                 by_keys.setdefault(tuple(row), []).append(row)
             table = Device.__table__
             for rows in by_keys.values():
-                session.execute(update(table).where(table.c.id == bindparam("_id")), rows)
-            states = self._states(session, [device.id for device, _raw, _checks in taken])
+                execute_many(session, update(table).where(table.c.id == bindparam("_id")), rows)
+            states = self._states(session, [device.id for device, *_rest in taken])
             # Only a report with a problem, or of a register with one open (in the store or
             # earlier in the batch), has anything to do with tickets: those are read again
             # whole, for the tickets' text.
             involved = {device_id for (device_id, _check), s in states.items() if s.level}
             problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
-            for device, raw, checks in taken:
-                if device.id in involved or any(check[_LEVEL] for check in checks):
+            for device, raw, checks, worst in taken:
+                if worst or device.id in involved:
                     involved.add(device.id)
                     results = [CheckResult(c, Level(lv), v, i, h) for c, lv, v, i, h in checks]
+                    results.append(_SPOKE)
                     problems.append((device, read_line(raw), raw, results))
             self._checks(session, problems, summary, states)
+
+    def _judged(
+        self, policy: _Policy, read: ReportRead, raw: bytes, now: datetime
+    ) -> tuple[tuple[Check, ...], int]:
+        """A report's checks (and the worst of their levels) by its shop's own policy: its
+        contract's thresholds (the report read again and checked with them), its hours (the
+        checks that wait for a closed shop to open left out)."""
+        checks, worst = read.checks, read.worst
+        if policy.thresholds is not self.thresholds:
+            checks = tuple(_check(r) for r in evaluate(read_line(raw), policy.thresholds, now))
+            worst = worst_level(checks)
+        if policy.store_hours and any(check[_HOURS_ONLY] for check in checks):
+            if not store_open(policy.store_hours, read.observed_at, policy.zone):
+                checks = tuple(check for check in checks if not check[_HOURS_ONLY])
+                worst = worst_level(checks)
+        return checks, worst
 
     @property
     def _default_policy(self) -> _Policy:
@@ -419,49 +434,46 @@ class Monitoring:
             found[site_id] = _Policy(limits, hours or self.store_hours, zones.get(site_id))
         return found
 
-    def _registry(self, session: Session, reports: list[HealthReport]) -> dict[str, _Known]:
-        """The registers these reports are from, by each of their keys.
+    def _registry(self, session: Session, reports: list[ReportRead]) -> dict[str, _Known]:
+        """The registers these reports are from, by the keys the reports name them by.
 
         By РН first, one indexed look-up per key (nearly every report has one the registry
         knows); by ЗН ККТ and ЗН ФН only for the reports it did not find (`_match` prefers the
-        РН, so those keys would not be used).
+        РН, so those keys would not be used). A register found by two keys is one `_Known`, so
+        that a second report of it in the batch sees the first's time.
         """
         found: dict[str, _Known] = {}
+        by_id: dict[int, _Known] = {}
         regs = sorted({r.reg_number for r in reports if r.reg_number})
-        self._registry_by(session, Device.reg_number, regs, found)
+        self._registry_by(session, Device.reg_number, regs, found, by_id)
         rest = [r for r in reports if not (r.reg_number and r.reg_number in found)]
         serials = sorted({r.kkt_serial for r in rest if r.kkt_serial})
-        self._registry_by(session, Device.serial, serials, found)
+        self._registry_by(session, Device.serial, serials, found, by_id)
         drives = sorted({r.fn_serial for r in rest if r.fn_serial})
-        self._registry_by(session, Device.fn_serial, drives, found)
+        self._registry_by(session, Device.fn_serial, drives, found, by_id)
         return found
 
     @staticmethod
     def _registry_by(
-        session: Session, column: Any, keys: list[str], found: dict[str, _Known]
+        session: Session,
+        column: Any,
+        keys: list[str],
+        found: dict[str, _Known],
+        by_id: dict[int, _Known],
     ) -> None:
         for chunk in _batched(keys, 500):
             rows = session.execute(
-                select(
-                    Device.id,
-                    Device.site_id,
-                    Device.health_at,
-                    Device.reg_number,
-                    Device.serial,
-                    Device.fn_serial,
-                )
+                select(Device.id, Device.site_id, Device.health_at, column)
                 .where(Device.is_active.is_(True), column.in_(chunk))
                 .order_by(Device.id)
-            ).all()
-            for row in rows:
-                device = found.get(row.reg_number or "") or _Known(
-                    row.id, row.site_id, row.health_at
-                )
-                for key in (row.reg_number, row.serial, row.fn_serial):
-                    if key:
-                        found.setdefault(key, device)
+            )
+            for device_id, site_id, health_at, key in rows:
+                device = by_id.get(device_id)
+                if device is None:
+                    device = by_id[device_id] = _Known(device_id, site_id, health_at)
+                found.setdefault(key, device)  # two registers of one key: the first's
 
-    def _sites(self, session: Session, reports: list[HealthReport]) -> dict[str, int]:
+    def _sites(self, session: Session, reports: list[ReportRead]) -> dict[str, int]:
         """Shops by code and owners by ИНН, for registering unknown registers."""
         codes = {r.store_id for r in reports if r.store_id}
         inns = {r.inn for r in reports if r.inn}
@@ -708,11 +720,10 @@ class _Batch:
     read: Future[list[ReportRead | str]] | None = None
 
 
-_LEVEL: Final = 1
 _HOURS_ONLY: Final = 4
-"""Where a `Check` has its level and whether it is quiet while the shop is closed."""
+"""Where a `Check` says whether it is quiet while the shop is closed."""
 
-_SPOKE: Check = ("agent-silent", int(Level.OK), 0, None, False)
+_SPOKE = CheckResult("agent-silent", Level.OK, 0, None, False)
 """A report is the agent speaking: its silence is over."""
 
 _STATES = {int(level): level.name.lower() for level in Level}
