@@ -169,22 +169,23 @@ class Monitoring:
         summary = IngestSummary()
         parser = ParseProcess("sdconsole.domain.health") if self.parse_process else None
         try:
-            # A pipeline of two stages, as the mail's: while a batch is stored here, the next
-            # one is read (in the parser's process, from the second batch on).
+            # A pipeline of two stages: while a batch is stored here, the next ones are read
+            # in the parser's process. That process starts with the second batch, while the
+            # first is read here; a batch that came while it started goes to it once the
+            # batch before it is read.
             waiting: _Batch | None = None
             for batch in self._batches(lines, summary):
                 if parser is not None and waiting is not None:
                     parser.start()  # there is more than one batch: worth a process
-                read = (
-                    parser.submit(read_lines, batch.raws, self.thresholds, self.clock.now())
-                    if parser is not None
-                    else None
-                )
+                batch = self._reading(parser, batch)
                 if waiting is not None:
-                    self._take(waiting, summary)
-                waiting = _Batch(batch.numbers, batch.raws, read)
+                    reads = self._read(waiting)
+                    if batch.read is None:
+                        batch = self._reading(parser, batch)
+                    self._take(waiting, reads, summary)
+                waiting = batch
             if waiting is not None:
-                self._take(waiting, summary)
+                self._take(waiting, self._read(waiting), summary)
         finally:
             if parser is not None:
                 parser.close()
@@ -206,6 +207,13 @@ class Monitoring:
                 numbers, raws = [], []
         if raws:
             yield _Batch(numbers, raws)
+
+    def _reading(self, parser: ParseProcess | None, batch: _Batch) -> _Batch:
+        """The batch, its reading begun in the parser's process if that is ready."""
+        if parser is None:
+            return batch
+        read = parser.submit(read_lines, batch.raws, self.thresholds, self.clock.now())
+        return _Batch(batch.numbers, batch.raws, read)
 
     def _read(self, batch: _Batch) -> list[ReportRead | str]:
         """The batch's lines read: by the parser's process, or here."""
@@ -284,18 +292,18 @@ class Monitoring:
 
     # -- a batch ---------------------------------------------------------------------------
 
-    def _take(self, batch: _Batch, summary: IngestSummary) -> None:
+    def _take(self, batch: _Batch, reads: list[ReportRead | str], summary: IngestSummary) -> None:
         now = self.clock.now()
         items: list[tuple[int, bytes, ReportRead]] = []
-        for number, raw, read in zip(batch.numbers, batch.raws, self._read(batch), strict=True):
+        for number, raw, read in zip(batch.numbers, batch.raws, reads, strict=True):
             if isinstance(read, str):
                 self._reject(summary, number, raw, read)
             else:
                 items.append((number, raw, read))
         with self.store.transaction() as session:
-            reads = [read for _n, _raw, read in items]
-            known = self._registry(session, reads)
-            sites = self._sites(session, reads)
+            good = [read for _n, _raw, read in items]
+            known = self._registry(session, good)
+            sites = self._sites(session, good)
             policies = self._policies(
                 session, {k.site_id for k in known.values()} | set(sites.values())
             )
