@@ -79,9 +79,14 @@ class Entities:
         )
 
 
+def extract_phones(text: str) -> tuple[str, ...]:
+    """The phone numbers of a text, as ``+7`` and ten digits, each once."""
+    return _unique("+7" + "".join(m.groups()) for m in _PHONE.finditer(text))
+
+
 def extract_entities(text: str) -> Entities:
     """The identifiers of a request's text (subject and body)."""
-    phones = _unique("+7" + "".join(m.groups()) for m in _PHONE.finditer(text))
+    phones = extract_phones(text)
     phone_digits = {p[2:] for p in phones}
     numbers = [_digits(m.group(0)) for m in _NUMBER.finditer(text)]
     numbers = [n for n in numbers if n[-10:] not in phone_digits or len(n) not in (10, 11)]

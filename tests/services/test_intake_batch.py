@@ -8,6 +8,7 @@ Each test runs the same inputs through `ingest` one at a time on one fresh store
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -190,11 +191,19 @@ def test_a_batch_of_new_requests_is_written_as_one_by_one(
             health(ids, "only", "fn-memory.critical", now - timedelta(days=3)),
             # A category the catalogue does not have: no category, the defaults.
             health(ids, "first", "no-such-check.warning", now),
+            # The register and the shop are the report's, whatever its text names; a phone
+            # in it is still a contact's.
+            replace(
+                health(ids, "second", "fn-expiry.warning", now - timedelta(minutes=4)),
+                body="Агент: +7 912 000-00-07. ИНН 7707083893, РН 0000000001025378",
+            ),
         ]
 
     single, batch, rows = compare(make, monkeypatch=monkeypatch)
     ids = rows["ids"][0]
-    assert [r.outcome for r in batch] == [Outcome.CREATED] * 6
+    assert [r.outcome for r in batch] == [Outcome.CREATED] * 7
+    assert rows["ticket"][6]["contact_id"] is not None
+    assert rows["ticket"][6]["device_id"] == ids["second"]
     assert batch == single
     # The inputs reach what the batch decides in memory: both engineers take tickets, the only
     # till is P1, the contract's and the default clocks run, the old one has breached.
