@@ -386,7 +386,14 @@ class Alert:
 
 def alert_bit(clock: SlaClock, level: AlertLevel) -> int:
     """The bit of (clock, level) in a ticket's `sla_alerts`: each is raised once per ticket."""
-    return 1 << (list(SlaClock).index(clock) * 2 + list(AlertLevel).index(level))
+    return _ALERT_BITS[clock, level]
+
+
+_ALERT_BITS = {
+    (clock, level): 1 << (c * 2 + n)
+    for c, clock in enumerate(SlaClock)
+    for n, level in enumerate(AlertLevel)
+}
 
 
 def pending_alerts(reading: SlaReading, raised: int) -> list[Alert]:

@@ -43,6 +43,12 @@ def strip_control(text: str, *, keep_newlines: bool = True) -> str:
     Tabs become spaces; CR LF and lone CR become LF. With ``keep_newlines=False`` newlines
     are removed too (for one-line fields such as subjects and names).
     """
+    if text.isprintable():  # no escape, control, bidi override, tab or line break: as it is
+        return text
+    return _stripped(text, keep_newlines=keep_newlines)
+
+
+def _stripped(text: str, *, keep_newlines: bool) -> str:
     text = _ANSI_RE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     text = _CONTROL_RE.sub("", text)

@@ -96,6 +96,7 @@ def test_limits_and_nobody_fits() -> None:
         (2, 2, "Срочно! Стоит очередь, весы не взвешивают", False, Priority.P2),
         (2, 1, "Подскажите, как сделать чек коррекции?", False, Priority.P3),
         (3, 3, "вопрос по отчётам", False, Priority.P4),
+        (2, 2, "ВСЕ КАССЫ СТОЯТ, СРОЧНО!", False, Priority.P1),  # in capitals, as typed
     ],
 )
 def test_priority_signals(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sdconsole.domain.text import clean_body, clean_line, safe_filename, strip_control
+from sdconsole.domain.text import _stripped, clean_body, clean_line, safe_filename, strip_control
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,16 @@ from sdconsole.domain.text import clean_body, clean_line, safe_filename, strip_c
 )
 def test_strip_control_removes_terminal_sequences(raw: str, expected: str) -> None:
     assert strip_control(raw) == expected
+
+
+@given(
+    st.text(st.sampled_from("ая z\x1b[]0;m\x07\x9b\x9d\x9c\\\r\n\t\x00\x7f\u202e\u2066\u2028P")),
+    st.booleans(),
+)
+def test_plain_text_shortcut_agrees_with_the_full_pass(text: str, keep_newlines: bool) -> None:
+    assert strip_control(text, keep_newlines=keep_newlines) == _stripped(
+        text, keep_newlines=keep_newlines
+    )
 
 
 def test_markup_is_kept_as_literal_text() -> None:
