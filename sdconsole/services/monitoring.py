@@ -469,12 +469,14 @@ class Monitoring:
         found: dict[str, _Known],
         by_id: dict[int, _Known],
     ) -> None:
+        # One statement for every chunk, its keys a parameter (not 500 literals to coerce).
+        statement = (
+            select(Device.id, Device.site_id, Device.health_at, column)
+            .where(Device.is_active.is_(True), column.in_(bindparam("keys", expanding=True)))
+            .order_by(Device.id)
+        )
         for chunk in _batched(keys, 500):
-            rows = session.execute(
-                select(Device.id, Device.site_id, Device.health_at, column)
-                .where(Device.is_active.is_(True), column.in_(chunk))
-                .order_by(Device.id)
-            )
+            rows = session.execute(statement, {"keys": chunk})
             for device_id, site_id, health_at, key in rows:
                 device = by_id.get(device_id)
                 if device is None:
@@ -551,10 +553,11 @@ class Monitoring:
     def _states(session: Session, device_ids: list[int]) -> dict[tuple[int, str], DeviceCheck]:
         """The checks' states of these registers, by (device, check)."""
         states: dict[tuple[int, str], DeviceCheck] = {}
+        statement = select(DeviceCheck).where(
+            DeviceCheck.device_id.in_(bindparam("ids", expanding=True))
+        )
         for chunk in _batched(sorted(set(device_ids)), 500):
-            for state in session.execute(
-                select(DeviceCheck).where(DeviceCheck.device_id.in_(chunk))
-            ).scalars():
+            for state in session.execute(statement, {"ids": chunk}).scalars():
                 states[(state.device_id, state.check)] = state
         return states
 
@@ -802,11 +805,13 @@ def scan_registry(store: Store, clock: Clock, settings: Settings) -> int:
     return summary.opened + summary.resolved
 
 
-def _match(known: dict[str, _Known], report: HealthReport) -> _Known | None:
-    for key in (report.reg_number, report.kkt_serial, report.fn_serial):
-        if key and key in known:
-            return known[key]
-    return None
+def _match(known: dict[str, _Known], report: ReportRead) -> _Known | None:
+    """The register a report is from: by its РН, else its ЗН ККТ, else its ЗН ФН."""
+    return (
+        known.get(report.reg_number or "")
+        or known.get(report.kkt_serial or "")
+        or known.get(report.fn_serial or "")
+    )
 
 
 _CHECK_TITLES = {
