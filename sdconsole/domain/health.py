@@ -660,8 +660,9 @@ hundredth of a dataclass's cost)."""
 
 class ReportRead(NamedTuple):
     """What an intake batch needs of a report that was read: the register's keys, the time,
-    the facts for the registry, and the checks with the default thresholds (and the worst of
-    their levels)."""
+    the facts for the registry, and the worst level of its checks with the default thresholds.
+    The checks themselves come only with a report that has a problem: an all-ok report's
+    matter only to a register with a problem open, and are checked again for it."""
 
     reg_number: str | None
     kkt_serial: str | None
@@ -693,6 +694,7 @@ def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> lis
             (r.check, int(r.level), r.value, r.incident, r.in_store_hours_only)
             for r in evaluate(report, limits, now)
         )
+        worst = worst_level(checks)
         out.append(
             ReportRead(
                 report.reg_number,
@@ -702,8 +704,8 @@ def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> lis
                 report.inn,
                 report.observed_at,
                 register_facts(report),
-                checks,
-                worst_level(checks),
+                checks if worst else (),
+                worst,
             )
         )
     return out

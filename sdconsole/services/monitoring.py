@@ -309,7 +309,7 @@ class Monitoring:
             )
             default = self._default_policy
             changes: dict[int, dict[str, Any]] = {}
-            taken: list[tuple[_Known, bytes, tuple[Check, ...], int]] = []
+            taken: list[tuple[_Known, bytes, ReportRead, _Policy, tuple[Check, ...], int]] = []
             for number, raw, read in items:
                 device = _match(known, read)
                 if device is None:
@@ -333,8 +333,8 @@ class Monitoring:
                     summary.replays += 1
                     continue
                 checks, worst = read.checks, read.worst
+                policy = policies.get(device.site_id) or default
                 if policies:  # contracts' own thresholds, or shops' hours
-                    policy = policies.get(device.site_id) or default
                     checks, worst = self._judged(policy, read, raw, now)
                 device.health_at = read.observed_at
                 changes[device.id] = {
@@ -344,7 +344,7 @@ class Monitoring:
                     **read.facts,
                 }
                 summary.taken += 1
-                taken.append((device, raw, checks, worst))
+                taken.append((device, raw, read, policy, checks, worst))
             # One statement per column set (each report may carry different fields), run for
             # all its rows at once, its parameters made for the driver in a tight loop
             # (`execute_many`: a third of the cost of SQLAlchemy's own executemany).
@@ -361,22 +361,25 @@ class Monitoring:
             # whole, for the tickets' text.
             involved = {device_id for (device_id, _check), s in states.items() if s.level}
             problems: list[tuple[_Known, HealthReport, bytes, list[CheckResult]]] = []
-            for device, raw, checks, worst in taken:
+            for device, raw, read, policy, checks, worst in taken:
                 if worst or device.id in involved:
                     involved.add(device.id)
+                    if not worst:  # an all-ok report: its checks did not come with it
+                        checks, worst = self._judged(policy, read, raw, now, whole=True)
                     results = [CheckResult(c, Level(lv), v, i, h) for c, lv, v, i, h in checks]
                     results.append(_SPOKE)
                     problems.append((device, read_line(raw), raw, results))
             self._checks(session, problems, summary, states)
 
     def _judged(
-        self, policy: _Policy, read: ReportRead, raw: bytes, now: datetime
+        self, policy: _Policy, read: ReportRead, raw: bytes, now: datetime, *, whole: bool = False
     ) -> tuple[tuple[Check, ...], int]:
         """A report's checks (and the worst of their levels) by its shop's own policy: its
         contract's thresholds (the report read again and checked with them), its hours (the
-        checks that wait for a closed shop to open left out)."""
+        checks that wait for a closed shop to open left out). `whole`: every check, an all-ok
+        report's too (read again: they do not come with it)."""
         checks, worst = read.checks, read.worst
-        if policy.thresholds is not self.thresholds:
+        if policy.thresholds is not self.thresholds or (whole and not checks):
             checks = tuple(_check(r) for r in evaluate(read_line(raw), policy.thresholds, now))
             worst = worst_level(checks)
         if policy.store_hours and any(check[_HOURS_ONLY] for check in checks):
