@@ -533,6 +533,7 @@ class Monitoring:
         if states is None:
             states = self._states(session, [device.id for device, _r, _raw, _res in items])
         opening: dict[int, tuple[DeviceCheck, InboundMessage]] = {}
+        new: list[DeviceCheck] = []  # added once their tickets are open: one write a row
         for device, report, raw, results in items:
             for result in results:
                 state = states.get((device.id, result.check))
@@ -547,10 +548,11 @@ class Monitoring:
                     state = DeviceCheck(
                         device_id=device.id, check=result.check, observed_at=report.observed_at
                     )
-                    session.add(state)
+                    new.append(state)
                     states[(device.id, result.check)] = state
                 self._problem(session, state, device, report, raw, result, summary, opening)
         self._open(opening)
+        session.add_all(new)
 
     @staticmethod
     def _states(session: Session, device_ids: list[int]) -> dict[tuple[int, str], DeviceCheck]:
