@@ -62,7 +62,6 @@ class BlobStore:
         root, pid = os.fspath(self.root), os.getpid()
         try:
             for digest, data in zip(digests, items, strict=True):
-                self.path_for(digest)  # the digest checked
                 folder = os.path.join(root, digest[:2], digest[2:4])
                 target = os.path.join(folder, digest)
                 if digest in pending or os.path.exists(target):
