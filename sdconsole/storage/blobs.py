@@ -14,24 +14,39 @@ _WRITTEN = itertools.count()
 
 
 class BlobStore:
-    """Content-addressed files under a folder: ``ab/cd/abcd…`` by sha256."""
+    """Content-addressed files under a folder: ``ab/abcd…`` by sha256, as git keeps its objects.
+
+    A store made before kept them a folder deeper, ``ab/cd/abcd…``: those are read where they
+    are. One level of 256 folders holds millions of files well; with two, nearly every blob of
+    a young store made a folder as well as a file, and a new file-system entry is most of what
+    writing a small blob costs.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._folders: set[str] = set()
-        """The ``ab/cd`` folders known to exist (blobs are never removed, nor their folders)."""
+        """The ``ab`` folders known to exist (blobs are never removed, nor their folders)."""
 
     def path_for(self, sha256: str) -> Path:
-        """Where the blob with this digest lives."""
+        """Where the blob with this digest is written."""
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def _earlier_path(self, sha256: str) -> Path:
+        """Where a store made before wrote it."""
         return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def has(self, sha256: str) -> bool:
+        """Whether the blob is stored (where it is written, or where a store made before
+        wrote it)."""
+        return self.path_for(sha256).exists() or self._earlier_path(sha256).exists()
 
     def put(self, data: bytes) -> str:
         """Store `data` (idempotent) and return its sha256."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
-        if target.exists():
+        if self.has(digest):
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -62,9 +77,13 @@ class BlobStore:
         root, pid = os.fspath(self.root), os.getpid()
         try:
             for digest, data in zip(digests, items, strict=True):
-                folder = os.path.join(root, digest[:2], digest[2:4])
+                folder = os.path.join(root, digest[:2])
                 target = os.path.join(folder, digest)
-                if digest in pending or os.path.exists(target):
+                if (
+                    digest in pending
+                    or os.path.exists(target)
+                    or os.path.exists(os.path.join(folder, digest[2:4], digest))
+                ):
                     continue
                 fd, tmp = self._temporary(folder, pid)
                 pending[digest] = (tmp, target)
@@ -98,5 +117,12 @@ class BlobStore:
             return tempfile.mkstemp(dir=folder, prefix=".tmp-")
 
     def get(self, sha256: str) -> bytes:
-        """Read a blob back."""
-        return self.path_for(sha256).read_bytes()
+        """Read a blob back.
+
+        Raises:
+            FileNotFoundError: no blob has this digest.
+        """
+        try:
+            return self.path_for(sha256).read_bytes()
+        except FileNotFoundError:
+            return self._earlier_path(sha256).read_bytes()

@@ -69,3 +69,21 @@ def test_put_many_steps_round_a_stale_temporary_file_and_a_vanished_folder(
         leftover.unlink()
     folder.rmdir()
     assert blobs.get(blobs.put_many([b"one"])[0]) == b"one"
+
+
+def test_blobs_are_one_folder_deep_and_an_earlier_stores_are_read_where_they_are(
+    tmp_path: Path,
+) -> None:
+    blobs = BlobStore(tmp_path)
+    digest = blobs.put_many([b"new"])[0]
+    assert (tmp_path / digest[:2] / digest).read_bytes() == b"new"
+    # A store made before wrote its blobs a folder deeper: read there, never written again.
+    old = hashlib.sha256(b"old").hexdigest()
+    (tmp_path / old[:2] / old[2:4]).mkdir(parents=True)
+    (tmp_path / old[:2] / old[2:4] / old).write_bytes(b"old")
+    assert blobs.has(old) and blobs.get(old) == b"old"
+    assert blobs.put(b"old") == old and blobs.put_many([b"old", b"new"]) == [old, digest]
+    assert not blobs.path_for(old).exists()
+    assert files(tmp_path) == sorted([digest, old])
+    with pytest.raises(FileNotFoundError):
+        blobs.get(hashlib.sha256(b"never stored").hexdigest())
