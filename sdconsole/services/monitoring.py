@@ -203,17 +203,17 @@ class Monitoring:
             numbers.append(number)
             raws.append(raw)
             if len(raws) >= self.batch:
-                yield _Batch(numbers, raws)
+                yield _Batch(numbers, raws, self.clock.now())
                 numbers, raws = [], []
         if raws:
-            yield _Batch(numbers, raws)
+            yield _Batch(numbers, raws, self.clock.now())
 
     def _reading(self, parser: ParseProcess | None, batch: _Batch) -> _Batch:
         """The batch, its reading begun in the parser's process if that is ready."""
         if parser is None:
             return batch
-        read = parser.submit(read_lines, batch.raws, self.thresholds, self.clock.now())
-        return _Batch(batch.numbers, batch.raws, read)
+        read = parser.submit(read_lines, batch.raws, self.thresholds, batch.now)
+        return _Batch(batch.numbers, batch.raws, batch.now, read)
 
     def _read(self, batch: _Batch) -> list[ReportRead | str]:
         """The batch's lines read: by the parser's process, or here."""
@@ -222,7 +222,7 @@ class Monitoring:
                 return batch.read.result()
             except Exception as error:  # noqa: BLE001 - the lines are read here instead
                 log.warning("the reports' parser failed (%s); reading here", error)
-        return read_lines(batch.raws, self.thresholds, self.clock.now())
+        return read_lines(batch.raws, self.thresholds, batch.now)
 
     def _reject(self, summary: IngestSummary, number: int, raw: bytes, reason: str) -> None:
         summary.errors.append((number, reason))
@@ -293,7 +293,7 @@ class Monitoring:
     # -- a batch ---------------------------------------------------------------------------
 
     def _take(self, batch: _Batch, reads: list[ReportRead | str], summary: IngestSummary) -> None:
-        now = self.clock.now()
+        now = batch.now  # the checks of a batch, wherever they are made, are of one instant
         items: list[tuple[int, bytes, ReportRead]] = []
         for number, raw, read in zip(batch.numbers, batch.raws, reads, strict=True):
             if isinstance(read, str):
@@ -729,10 +729,12 @@ class Monitoring:
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
-    """A batch of lines: their numbers in the input, their bytes, and their reading under way."""
+    """A batch of lines: their numbers in the input, their bytes, the instant they are checked
+    at, and their reading under way."""
 
     numbers: list[int]
     raws: list[bytes]
+    now: datetime
     read: Future[list[ReportRead | str]] | None = None
 
 

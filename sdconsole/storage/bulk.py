@@ -36,7 +36,9 @@ def execute_many(
     connection = session.connection()
     dialect = connection.dialect
     keys = list(rows[0])
-    compiled = statement.compile(dialect=dialect, column_keys=keys)
+    compiled = statement.compile(dialect=dialect, column_keys=keys, for_executemany=True)
+    if compiled.effective_returning or compiled.post_compile_params:
+        raise ValueError("execute_many runs plain statements: no RETURNING, no expanding IN")
     defaults = {
         **{column.key: column.default for column in compiled.insert_prefetch},
         **{column.key: column.onupdate for column in compiled.update_prefetch},
@@ -61,7 +63,8 @@ def execute_many(
     parameters: list[Any]
     if compiled.positional:
         parameters = list(zip(*columns, strict=True))
-    else:
+    else:  # named as the SQL names them (a key that needs it is escaped there)
+        names = [compiled.escaped_bind_names.get(name, name) for name in names]
         parameters = [
             dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)
         ]

@@ -110,3 +110,15 @@ def test_no_rows_run_nothing_and_a_missing_key_is_named(store: Store) -> None:
         execute_many(session, statement, [])
         with pytest.raises(KeyError, match="_id"):
             execute_many(session, statement, [{"model": "АТОЛ 30Ф"}])
+
+
+def test_a_statement_that_returns_rows_or_expands_a_list_is_refused(store: Store) -> None:
+    _fleet(store, 1)
+    table = Device.__table__
+    row = {"site_id": 1, "kind": "kkt", "serial": "S", "notes": ""}
+    expanding = update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    with store.transaction() as session:
+        with pytest.raises(ValueError, match="RETURNING"):
+            execute_many(session, insert(table).returning(table.c.id), [row])
+        with pytest.raises(ValueError, match="expanding"):
+            execute_many(session, expanding, [{"model": "АТОЛ 30Ф", "ids": [1]}])
