@@ -658,6 +658,17 @@ Check = tuple[str, int, "float | int | str", "str | None", bool]
 hundredth of a dataclass's cost)."""
 
 
+def as_check(result: CheckResult) -> Check:
+    """A `CheckResult` as a `Check`."""
+    return (
+        result.check,
+        int(result.level),
+        result.value,
+        result.incident,
+        result.in_store_hours_only,
+    )
+
+
 class ReportRead(NamedTuple):
     """What an intake batch needs of a report that was read: the register's keys, the time,
     the facts for the registry, and the worst level of its checks with the default thresholds.
@@ -690,10 +701,7 @@ def read_lines(lines: Iterable[bytes], limits: Thresholds, now: datetime) -> lis
         except ReportError as error:
             out.append(str(error))
             continue
-        checks = tuple(
-            (r.check, int(r.level), r.value, r.incident, r.in_store_hours_only)
-            for r in evaluate(report, limits, now)
-        )
+        checks = tuple(as_check(r) for r in evaluate(report, limits, now))
         worst = worst_level(checks)
         out.append(
             ReportRead(

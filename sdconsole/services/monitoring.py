@@ -42,6 +42,7 @@ from sdconsole.domain.health import (
     Level,
     ReportRead,
     Thresholds,
+    as_check,
     evaluate,
     read_line,
     read_lines,
@@ -380,7 +381,7 @@ class Monitoring:
         report's too (read again: they do not come with it)."""
         checks, worst = read.checks, read.worst
         if policy.thresholds is not self.thresholds or (whole and not checks):
-            checks = tuple(_check(r) for r in evaluate(read_line(raw), policy.thresholds, now))
+            checks = tuple(as_check(r) for r in evaluate(read_line(raw), policy.thresholds, now))
             worst = worst_level(checks)
         if policy.store_hours and any(check[_HOURS_ONLY] for check in checks):
             if not store_open(policy.store_hours, read.observed_at, policy.zone):
@@ -745,16 +746,6 @@ _SPOKE = CheckResult("agent-silent", Level.OK, 0, None, False)
 """A report is the agent speaking: its silence is over."""
 
 _STATES = {int(level): level.name.lower() for level in Level}
-
-
-def _check(result: CheckResult) -> Check:
-    return (
-        result.check,
-        int(result.level),
-        result.value,
-        result.incident,
-        result.in_store_hours_only,
-    )
 
 
 SILENT_WARNING = timedelta(minutes=30)

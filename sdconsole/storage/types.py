@@ -24,11 +24,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected datetime, got {type(value).__name__}")
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; attach a time zone")
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -43,11 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: Any) -> str | None:
             if value is None:
                 return None
-            if not isinstance(value, datetime):
-                raise TypeError(f"expected datetime, got {type(value).__name__}")
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to a UTC column; attach a time zone")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            return _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process
 
@@ -57,3 +49,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _as_utc(value: Any) -> datetime:
+    """An aware datetime in UTC; a naive one, or anything else, refused."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected datetime, got {type(value).__name__}")
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column; attach a time zone")
+    return value.astimezone(UTC)
